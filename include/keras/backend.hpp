@@ -1,0 +1,163 @@
+// The backend interface: the kernels a device must provide.
+//
+// keras::ops checks shapes and dtypes, allocates outputs and records
+// gradients; a backend only computes. Every Tensor passed to a backend is
+// contiguous, row-major, on the backend's device, with the shapes and dtypes
+// described per method (the front end guarantees them). `out` tensors are
+// already allocated with their final shape and dtype.
+//
+// Broadcasting: binary/where inputs may have fewer dimensions or size-1
+// dimensions; they broadcast to out.shape() by NumPy rules (align right).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keras/tensor.hpp"
+
+namespace keras::backend {
+
+// Elementwise functions of one input. `alpha` is the parameter where one
+// exists (leaky_relu slope, elu alpha); ignored otherwise.
+enum class Unary : std::uint8_t {
+  neg, abs, sign, square, sqrt, rsqrt, exp, log, log1p, reciprocal,
+  tanh, sigmoid, relu, relu6, elu, selu, softplus, softsign,
+  gelu,       // exact (erf) form
+  gelu_tanh,  // tanh approximation
+  silu, leaky_relu, hard_sigmoid,  // hard_sigmoid: clip(x/6 + 0.5, 0, 1) (Keras 3)
+  floor, round, logical_not,
+};
+
+// Elementwise functions of two inputs. Comparisons write bool (uint8 0/1)
+// outputs; the others write the inputs' dtype.
+enum class Binary : std::uint8_t {
+  add, sub, mul, div, pow, maximum, minimum,
+  equal, not_equal, less, less_equal, greater, greater_equal,
+  logical_and, logical_or,
+};
+
+enum class Reduce : std::uint8_t { sum, mean, max, min, prod };
+
+// Adam / AdamW / AMSGrad step, all float32 of the same shape, in place.
+struct AdamStep {
+  float lr, beta1, beta2, epsilon;
+  float beta1_power, beta2_power;  // beta^t with t = iterations + 1
+  float weight_decay;              // decoupled (AdamW); 0 for Adam
+  bool amsgrad;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;  // "cpu", "cuda"
+  virtual Device device() const = 0;
+
+  // --- memory (bytes) ---
+  virtual void* allocate(std::size_t nbytes) = 0;
+  virtual void deallocate(void* ptr, std::size_t nbytes) = 0;
+  virtual void copy_from_host(void* dst, const void* host_src, std::size_t nbytes) = 0;
+  virtual void copy_to_host(void* host_dst, const void* src, std::size_t nbytes) = 0;
+  virtual void copy(void* dst, const void* src, std::size_t nbytes) = 0;
+  virtual void synchronize() {}
+
+  // --- fill, cast ---
+  virtual void fill(Tensor& out, double value) = 0;
+  // Converts any dtype to any dtype (bool: nonzero -> 1; float->int truncates).
+  virtual void cast(const Tensor& x, Tensor& out) = 0;
+  // out (int64 or float32, 1-D): start, start+step, ...
+  virtual void arange(Tensor& out, double start, double step) = 0;
+
+  // --- elementwise ---
+  // x and out: same shape, float32 (neg/abs/sign/square also int32/int64).
+  virtual void unary(Unary op, const Tensor& x, Tensor& out, float alpha) = 0;
+  // dx = dy * f'(x); y = f(x) is passed too (kernels may use either). float32.
+  virtual void unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& dy,
+                              Tensor& dx, float alpha) = 0;
+  // a, b broadcast to out.shape(); a and b have the same dtype
+  // (float32, int32, int64, uint8 or bool).
+  virtual void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+  // out = cond ? a : b; cond is bool; all three broadcast to out.
+  virtual void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+  // out = min(max(x, lo), hi); float32.
+  virtual void clip(const Tensor& x, float lo, float hi, Tensor& out) = 0;
+
+  // --- reductions ---
+  // Reduces x over `axes` (sorted, unique, non-negative). out has x's rank
+  // with the reduced axes set to 1 (keepdims form), same dtype as x.
+  virtual void reduce(Reduce op, const Tensor& x, const std::vector<int>& axes, Tensor& out) = 0;
+  // Index of the max (or min) along `axis`; out is int64 with that axis removed.
+  virtual void argmax(const Tensor& x, int axis, Tensor& out, bool min = false) = 0;
+
+  // --- layout ---
+  // out = x transposed by perm (out.shape()[i] == x.shape()[perm[i]]); any dtype.
+  virtual void transpose(const Tensor& x, const std::vector<int>& perm, Tensor& out) = 0;
+  // Concatenate along `axis`; any dtype, all inputs share the other dims.
+  virtual void concat(const std::vector<Tensor>& xs, int axis, Tensor& out) = 0;
+  // out = x[..., start:start+out.shape(axis), ...] along `axis`; any dtype.
+  virtual void slice(const Tensor& x, int axis, std::int64_t start, Tensor& out) = 0;
+  // dx (zero-filled by the caller) [..., start:start+dy.shape(axis), ...] += dy.
+  virtual void slice_backward(const Tensor& dy, int axis, std::int64_t start, Tensor& dx) = 0;
+
+  // --- indexing ---
+  // Gather along `axis`: out.shape = x.shape[:axis] + idx.shape + x.shape[axis+1:].
+  // indices int32 or int64 in range (checked by the front end); x any dtype.
+  virtual void take(const Tensor& x, const Tensor& indices, int axis, Tensor& out) = 0;
+  // dx (zero-filled by the caller) += scatter of dy by the same indices. float32.
+  virtual void take_backward(const Tensor& dy, const Tensor& indices, int axis, Tensor& dx) = 0;
+  // out (N..., depth) float32 = one_hot(indices), indices int32/int64 (-1 -> zeros row).
+  virtual void one_hot(const Tensor& indices, std::int64_t depth, Tensor& out) = 0;
+
+  // --- linear algebra ---
+  // out = alpha * op(a) @ op(b) + beta * out, float32. a: (..., M, K) or
+  // (..., K, M) if trans_a; b: (..., K, N) or (..., N, K) if trans_b. Leading
+  // batch dims are equal or absent (then broadcast) — the front end expands
+  // them. Rank-2 is the common case and must be fast.
+  virtual void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out,
+                      float alpha = 1.0f, float beta = 0.0f) = 0;
+
+  // --- fused neural-network kernels (float32) ---
+  // Softmax (or log-softmax) along the last axis... or any `axis`.
+  virtual void softmax(const Tensor& x, int axis, Tensor& out, bool log) = 0;
+  // dx from y = softmax(x) (or log_softmax when log) and dy.
+  virtual void softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx,
+                                bool log) = 0;
+  // Per-row loss of softmax cross-entropy with integer labels, from logits
+  // (N, C) and labels (N,) int32/int64 in [0, C). With label smoothing s, the
+  // target is (1 - s) * one_hot + s / C. loss: (N,). If grad is defined
+  // (N, C), it receives d(loss_i)/d(logits_i) = softmax - target.
+  virtual void sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels,
+                                            float label_smoothing, Tensor& loss,
+                                            Tensor* grad) = 0;
+
+  // --- random (counter-based: the same seed gives the same numbers) ---
+  virtual void random_uniform(Tensor& out, float low, float high, std::uint64_t seed) = 0;
+  virtual void random_normal(Tensor& out, float mean, float stddev, std::uint64_t seed) = 0;
+  // Normal values redrawn until within two stddevs (Keras TruncatedNormal).
+  virtual void random_truncated_normal(Tensor& out, float mean, float stddev,
+                                       std::uint64_t seed) = 0;
+  // A random permutation of 0..n-1 into out (int64, (n,)).
+  virtual void random_permutation(Tensor& out, std::uint64_t seed) = 0;
+
+  // --- optimizer updates (in place, float32) ---
+  // var -= lr * grad (momentum == 0), or with a velocity buffer:
+  //   v = momentum * v - lr * grad; var += nesterov ? momentum * v - lr * grad : v
+  virtual void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, float lr,
+                          float momentum, bool nesterov) = 0;
+  // Keras Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; (vhat = max(vhat, v));
+  // alpha = lr sqrt(1-b2^t)/(1-b1^t); var -= alpha m / (sqrt(v or vhat) + eps);
+  // AdamW first does var -= lr * weight_decay * var.
+  virtual void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v,
+                           Tensor* vhat, const AdamStep& step) = 0;
+  // Sum of squares of x (float32) into out (0-d float32), for clipnorm.
+  virtual void sum_squares(const Tensor& x, Tensor& out) = 0;
+};
+
+// The backend for a device; throws ValueError if none is registered.
+Backend& get(Device device);
+// True if a backend for this device type is compiled in and a device exists.
+bool is_available(Device::Type type);
+// Every available device (CPU first).
+std::vector<Device> available_devices();
+
+}  // namespace keras::backend

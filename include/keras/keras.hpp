@@ -1,0 +1,21 @@
+// The umbrella header: everything a training program needs.
+// Light by design: no xtensor, HDF5 or device headers.
+#pragma once
+#include "keras/activations.hpp"
+#include "keras/autograd.hpp"
+#include "keras/callbacks.hpp"
+#include "keras/config.hpp"
+#include "keras/datasets.hpp"
+#include "keras/dtype.hpp"
+#include "keras/errors.hpp"
+#include "keras/initializers.hpp"
+#include "keras/layers/core.hpp"
+#include "keras/layers/layer.hpp"
+#include "keras/losses.hpp"
+#include "keras/metrics.hpp"
+#include "keras/models.hpp"
+#include "keras/ops.hpp"
+#include "keras/optimizers.hpp"
+#include "keras/tensor.hpp"
+#include "keras/utils.hpp"
+#include "keras/variable.hpp"

@@ -1,0 +1,100 @@
+// keras::layers::Layer: the base of every layer and of Model.
+//
+// A layer is four members: the constructor (validate and store the
+// config), build(input_shape) (create weights with add_weight), call()
+// (compute with keras::ops only — gradients come from autograd) and
+// get_config(). operator() builds on first use and checks the input.
+//
+// Example (a custom layer):
+//   class Scale : public keras::layers::Layer {
+//    public:
+//     Scale() : Layer(unique_name("scale")) {}
+//     std::string class_name() const override { return "Scale"; }
+//     void build(const keras::Shape& s) override {
+//       w_ = add_weight("w", {s.back()}, "ones");
+//     }
+//     keras::Tensor call(const keras::Tensor& x, bool) override { return x * w_.value(); }
+//    private:
+//     keras::Variable w_;
+//   };
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "keras/initializers.hpp"
+#include "keras/tensor.hpp"
+#include "keras/variable.hpp"
+
+namespace keras::layers {
+
+class Layer : public std::enable_shared_from_this<Layer> {
+ public:
+  virtual ~Layer() = default;
+  // Keras class name for summary() and configs: "Dense".
+  virtual std::string class_name() const = 0;
+
+  // Creates the weights for an input shape whose first (batch) dimension
+  // is -1. The default creates none.
+  virtual void build(const Shape& input_shape);
+  // The computation. `training` is true inside fit().
+  virtual Tensor call(const Tensor& inputs, bool training) = 0;
+  // Output shape for an input shape (batch dimension -1). The default
+  // returns the input shape.
+  virtual Shape compute_output_shape(const Shape& input_shape) const;
+  // Keras config: name, trainable, dtype and the layer's own arguments.
+  virtual nlohmann::json get_config() const;
+
+  // Builds if needed (checking the input against the built shape), then calls.
+  Tensor operator()(const Tensor& x, bool training = false);
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string n) { name_ = std::move(n); }
+  bool trainable() const { return trainable_; }
+  // Frozen layers keep their weights during fit.
+  void set_trainable(bool t);
+  bool built() const { return built_; }
+  // The input shape build() was called with (batch dimension -1).
+  const Shape& build_input_shape() const { return build_shape_; }
+  // Marks the layer built for `input_shape` (calls build if not built).
+  void ensure_built(const Shape& input_shape);
+
+  // All weights in creation order (Keras's get_weights order).
+  virtual std::vector<Variable> weights() const;
+  std::vector<Variable> trainable_weights() const;
+  std::vector<Variable> non_trainable_weights() const;
+  std::vector<Tensor> get_weights() const;
+  // Copies values in; throws ValueError naming the layer, the weight and
+  // both shapes when a count or shape differs.
+  void set_weights(const std::vector<Tensor>& values);
+  std::int64_t count_params() const;
+
+  // "dense", "dense_1", ...: the next free name for a prefix.
+  static std::string unique_name(const std::string& prefix);
+  // Forgets the names given so far (keras.backend.clear_session).
+  static void reset_names();
+
+ protected:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  Layer(const Layer&) = default;
+  Layer& operator=(const Layer&) = default;
+  // Creates a weight named `name` (path "<layer>/<name>").
+  Variable add_weight(const std::string& name, const Shape& shape,
+                      const initializers::InitializerArg& initializer, bool trainable = true);
+  // Throws ValueError "Input 0 of layer "<name>" is incompatible: expected
+  // ..., received shape ..." unless `ok`.
+  void check_input(bool ok, const std::string& expected, const Shape& received) const;
+
+  std::string name_;
+  bool trainable_ = true;
+  bool built_ = false;
+  Shape build_shape_;
+  std::vector<Variable> weights_;
+};
+
+using LayerPtr = std::shared_ptr<Layer>;
+
+}  // namespace keras::layers

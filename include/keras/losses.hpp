@@ -1,0 +1,108 @@
+// Losses with Keras's names, defaults and reductions.
+//
+// A Loss computes per-sample values with call(y_true, y_pred) and reduces
+// them ("sum_over_batch_size" by default) in operator().
+#pragma once
+#include <memory>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "keras/tensor.hpp"
+
+namespace keras::losses {
+
+enum class Reduction { sum_over_batch_size, sum, none };
+
+class Loss {
+ public:
+  virtual ~Loss() = default;
+  virtual std::string class_name() const = 0;
+  // Per-sample losses, shape y_pred.shape[:-1] (or y_pred.shape for
+  // elementwise losses reduced over the last axis). Differentiable in y_pred.
+  virtual Tensor call(const Tensor& y_true, const Tensor& y_pred) const = 0;
+  // Weighted (sample_weight broadcast over the per-sample losses) and
+  // reduced loss. Checks that y_true and y_pred are compatible and throws
+  // ValueError naming the loss and both shapes otherwise.
+  Tensor operator()(const Tensor& y_true, const Tensor& y_pred,
+                    const Tensor& sample_weight = Tensor()) const;
+  // The Keras function name: "sparse_categorical_crossentropy", ...
+  const std::string& name() const { return name_; }
+  Reduction reduction() const { return reduction_; }
+  virtual nlohmann::json get_config() const;
+
+ protected:
+  Loss(std::string name, Reduction r) : name_(std::move(name)), reduction_(r) {}
+  std::string name_;
+  Reduction reduction_;
+};
+
+struct LossOptions {
+  Reduction reduction = Reduction::sum_over_batch_size;
+  std::string name;
+};
+
+class MeanSquaredError : public Loss {
+ public:
+  explicit MeanSquaredError(LossOptions o = {});
+  std::string class_name() const override { return "MeanSquaredError"; }
+  Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
+};
+
+class MeanAbsoluteError : public Loss {
+ public:
+  explicit MeanAbsoluteError(LossOptions o = {});
+  std::string class_name() const override { return "MeanAbsoluteError"; }
+  Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
+};
+
+struct CrossentropyOptions {
+  bool from_logits = false;
+  double label_smoothing = 0.0;
+  int axis = -1;
+  Reduction reduction = Reduction::sum_over_batch_size;
+  std::string name;
+};
+
+class BinaryCrossentropy : public Loss {
+ public:
+  explicit BinaryCrossentropy(CrossentropyOptions o = {});
+  std::string class_name() const override { return "BinaryCrossentropy"; }
+  Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
+  nlohmann::json get_config() const override;
+  bool from_logits() const { return o_.from_logits; }
+
+ private:
+  CrossentropyOptions o_;
+};
+
+class CategoricalCrossentropy : public Loss {
+ public:
+  explicit CategoricalCrossentropy(CrossentropyOptions o = {});
+  std::string class_name() const override { return "CategoricalCrossentropy"; }
+  Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
+  nlohmann::json get_config() const override;
+  bool from_logits() const { return o_.from_logits; }
+
+ private:
+  CrossentropyOptions o_;
+};
+
+class SparseCategoricalCrossentropy : public Loss {
+ public:
+  explicit SparseCategoricalCrossentropy(CrossentropyOptions o = {});
+  std::string class_name() const override { return "SparseCategoricalCrossentropy"; }
+  Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
+  nlohmann::json get_config() const override;
+  bool from_logits() const { return o_.from_logits; }
+
+ private:
+  CrossentropyOptions o_;
+};
+
+// By Keras name or alias: "mse", "mean_squared_error", "mae",
+// "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
+// "sparse_categorical_crossentropy". Throws ValueError listing known names.
+std::shared_ptr<Loss> get(const std::string& name);
+
+}  // namespace keras::losses

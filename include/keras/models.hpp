@@ -1,0 +1,186 @@
+// keras::Model and keras::Sequential, with compile / fit / evaluate / predict.
+//
+// A model is a graph of layer calls; Sequential is its linear case. The
+// training loop (compile/fit/evaluate/predict) lives in src/trainer.cpp.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "keras/callbacks.hpp"
+#include "keras/layers/core.hpp"
+#include "keras/layers/layer.hpp"
+#include "keras/losses.hpp"
+#include "keras/metrics.hpp"
+#include "keras/optimizers.hpp"
+
+namespace keras {
+
+// A symbolic input: what keras::Input returns. In a Sequential it declares
+// the input shape; in the functional API it starts the graph.
+class KerasTensor {
+ public:
+  KerasTensor() = default;
+  KerasTensor(Shape shape, DType dtype, std::shared_ptr<layers::Layer> source)
+      : shape_(std::move(shape)), dtype_(dtype), source_(std::move(source)) {}
+  // Shape with the batch dimension (-1) first.
+  const Shape& shape() const { return shape_; }
+  DType dtype() const { return dtype_; }
+  // The layer that produced it (an InputLayer for keras::Input).
+  const std::shared_ptr<layers::Layer>& source() const { return source_; }
+
+ private:
+  Shape shape_;
+  DType dtype_ = float32;
+  std::shared_ptr<layers::Layer> source_;
+};
+
+// keras.Input(shape): shape excludes the batch dimension.
+KerasTensor Input(Shape shape, std::string name = "", DType dtype = float32);
+
+// Anything Sequential accepts as an element: a layer (copied in), a shared
+// layer pointer, or a keras::Input.
+struct LayerArg {
+  std::shared_ptr<layers::Layer> layer;
+  LayerArg(std::shared_ptr<layers::Layer> l) : layer(std::move(l)) {}
+  LayerArg(const KerasTensor& t) : layer(t.source()) {}
+  template <class L, class = std::enable_if_t<std::is_base_of_v<layers::Layer, std::decay_t<L>>>>
+  LayerArg(L&& l) : layer(std::make_shared<std::decay_t<L>>(std::forward<L>(l))) {}
+  template <class L, class = std::enable_if_t<std::is_base_of_v<layers::Layer, L>>>
+  LayerArg(std::shared_ptr<L> l) : layer(std::move(l)) {}
+};
+
+// A string or an object, where Keras's compile() accepts both.
+struct OptimizerArg {
+  std::shared_ptr<optimizers::Optimizer> ptr;
+  OptimizerArg(const char* n) : ptr(optimizers::get(n)) {}
+  OptimizerArg(const std::string& n) : ptr(optimizers::get(n)) {}
+  OptimizerArg(std::shared_ptr<optimizers::Optimizer> p) : ptr(std::move(p)) {}
+  template <class O, class = std::enable_if_t<std::is_base_of_v<optimizers::Optimizer, std::decay_t<O>>>>
+  OptimizerArg(O&& o) : ptr(std::make_shared<std::decay_t<O>>(std::forward<O>(o))) {}
+};
+struct LossArg {
+  std::shared_ptr<losses::Loss> ptr;
+  LossArg(const char* n) : ptr(losses::get(n)) {}
+  LossArg(const std::string& n) : ptr(losses::get(n)) {}
+  LossArg(std::shared_ptr<losses::Loss> p) : ptr(std::move(p)) {}
+  template <class L, class = std::enable_if_t<std::is_base_of_v<losses::Loss, std::decay_t<L>>>>
+  LossArg(L&& l) : ptr(std::make_shared<std::decay_t<L>>(std::forward<L>(l))) {}
+};
+struct MetricArg {
+  std::string name;                         // resolved at the first batch
+  std::shared_ptr<metrics::Metric> metric;  // or a ready object
+  MetricArg(const char* n) : name(n) {}
+  MetricArg(const std::string& n) : name(n) {}
+  MetricArg(std::shared_ptr<metrics::Metric> m) : metric(std::move(m)) {}
+  template <class M, class = std::enable_if_t<std::is_base_of_v<metrics::Metric, std::decay_t<M>>>>
+  MetricArg(M&& m) : metric(std::make_shared<std::decay_t<M>>(std::forward<M>(m))) {}
+};
+
+struct ValidationData {
+  Tensor x, y, sample_weight;
+};
+
+// Keras's fit() arguments, in Keras's order.
+struct FitOptions {
+  int batch_size = 32;
+  int epochs = 1;
+  int verbose = -1;  // -1 "auto" (= 1), 0 silent, 1 progress bar, 2 one line per epoch
+  std::vector<std::shared_ptr<callbacks::Callback>> callbacks = {};
+  double validation_split = 0.0;  // the last fraction of x/y, before shuffling
+  ValidationData validation_data = {};
+  bool shuffle = true;
+  std::map<int, double> class_weight = {};
+  Tensor sample_weight = {};
+  int initial_epoch = 0;
+  std::int64_t steps_per_epoch = -1;  // -1: the whole data set
+  int validation_batch_size = -1;     // -1: batch_size
+  int validation_freq = 1;
+};
+
+struct EvaluateOptions {
+  int batch_size = 32;
+  int verbose = -1;
+  Tensor sample_weight = {};
+  std::vector<std::shared_ptr<callbacks::Callback>> callbacks = {};
+};
+
+struct PredictOptions {
+  int batch_size = 32;
+  int verbose = 0;  // Keras prints a bar by default; off here, a library call
+  std::vector<std::shared_ptr<callbacks::Callback>> callbacks = {};
+};
+
+struct CompileState;  // src/trainer_state.hpp
+
+class Model : public layers::Layer {
+ public:
+  // An empty model (see Sequential).
+  explicit Model(std::string name = "");
+  // Functional: outputs computed from inputs by layer calls.
+  Model(const KerasTensor& inputs, const KerasTensor& outputs, std::string name = "");
+
+  std::string class_name() const override { return sequential_ ? "Sequential" : "Functional"; }
+  void build(const Shape& input_shape) override;
+  Tensor call(const Tensor& x, bool training) override;
+  Shape compute_output_shape(const Shape& input_shape) const override;
+  nlohmann::json get_config() const override;
+  std::vector<Variable> weights() const override;
+
+  // --- training API (src/trainer.cpp) ---
+  void compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics = {});
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y,
+                                         EvaluateOptions options = {});
+  Tensor predict(const Tensor& x, PredictOptions options = {});
+  std::map<std::string, double> train_on_batch(const Tensor& x, const Tensor& y,
+                                               const Tensor& sample_weight = Tensor());
+  std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y,
+                                              const Tensor& sample_weight = Tensor());
+  Tensor predict_on_batch(const Tensor& x);
+  bool compiled() const;
+  optimizers::Optimizer& optimizer() const;
+  const losses::Loss& loss() const;
+  // Set by callbacks (EarlyStopping, TerminateOnNaN) to end fit().
+  bool stop_training = false;
+
+  // --- structure ---
+  // Prints Keras's table: Layer (type) | Output Shape | Param #, then totals.
+  void summary(std::ostream* out = nullptr) const;
+  std::string summary_string() const;
+  const std::vector<std::shared_ptr<layers::Layer>>& layers() const { return layers_; }
+  // Throws ValueError listing the names when there is no such layer.
+  std::shared_ptr<layers::Layer> get_layer(const std::string& name) const;
+  std::shared_ptr<layers::Layer> get_layer(int index) const;
+  // Shape of the model input with batch -1 (empty if unknown yet).
+  const Shape& input_shape() const { return input_shape_; }
+
+ protected:
+  void add_layer(std::shared_ptr<layers::Layer> layer);
+  void set_input(const KerasTensor& input);
+  bool sequential_ = false;
+  Shape input_shape_;
+  DType input_dtype_ = float32;
+  std::shared_ptr<layers::InputLayer> input_layer_;
+  std::vector<std::shared_ptr<layers::Layer>> layers_;
+  std::shared_ptr<CompileState> state_;
+  friend struct Trainer;
+};
+
+class Sequential : public Model {
+ public:
+  explicit Sequential(std::string name = "");
+  Sequential(std::initializer_list<LayerArg> layers, std::string name = "");
+  // Appends a layer (or sets the input when given keras::Input).
+  void add(LayerArg layer);
+  // Removes the last layer.
+  void pop();
+};
+
+}  // namespace keras

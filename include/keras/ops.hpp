@@ -1,0 +1,142 @@
+// keras::ops: the differentiable operations everything else is built from.
+//
+// Each function checks shapes and dtypes (throwing keras::ValueError with the
+// op name, what was expected and what was received), dispatches to the
+// backend of its inputs' device, and records a gradient rule when an input
+// requires a gradient and gradient recording is on.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "keras/tensor.hpp"
+
+namespace keras::ops {
+
+// ---- creation ----
+Tensor zeros(const Shape& shape, DType dtype = float32);
+Tensor ones(const Shape& shape, DType dtype = float32);
+Tensor full(const Shape& shape, double value, DType dtype = float32);
+Tensor zeros_like(const Tensor& x);
+Tensor ones_like(const Tensor& x);
+Tensor full_like(const Tensor& x, double value);
+// 0, 1, ..., n-1
+Tensor arange(std::int64_t n, DType dtype = int64);
+Tensor cast(const Tensor& x, DType dtype);
+
+// ---- elementwise, broadcasting (NumPy rules) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor subtract(const Tensor& a, const Tensor& b);
+Tensor multiply(const Tensor& a, const Tensor& b);
+Tensor divide(const Tensor& a, const Tensor& b);
+Tensor power(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+// Comparisons return bool tensors and are not differentiable.
+Tensor equal(const Tensor& a, const Tensor& b);
+Tensor not_equal(const Tensor& a, const Tensor& b);
+Tensor less(const Tensor& a, const Tensor& b);
+Tensor less_equal(const Tensor& a, const Tensor& b);
+Tensor greater(const Tensor& a, const Tensor& b);
+Tensor greater_equal(const Tensor& a, const Tensor& b);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_not(const Tensor& x);
+// cond ? a : b (cond bool); differentiable in a and b.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+Tensor negative(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sign(const Tensor& x);
+Tensor square(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor log1p(const Tensor& x);
+Tensor reciprocal(const Tensor& x);
+Tensor floor(const Tensor& x);
+Tensor round(const Tensor& x);
+Tensor clip(const Tensor& x, double min_value, double max_value);
+
+// ---- activations (Keras definitions) ----
+Tensor relu(const Tensor& x);
+Tensor relu6(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor elu(const Tensor& x, double alpha = 1.0);
+Tensor selu(const Tensor& x);
+Tensor softplus(const Tensor& x);
+Tensor softsign(const Tensor& x);
+Tensor gelu(const Tensor& x, bool approximate = true);
+Tensor silu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.2);
+Tensor hard_sigmoid(const Tensor& x);
+Tensor softmax(const Tensor& x, int axis = -1);
+Tensor log_softmax(const Tensor& x, int axis = -1);
+
+// ---- reductions (axes may be negative; empty = all axes) ----
+Tensor sum(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
+Tensor mean(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
+Tensor max(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
+Tensor min(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
+Tensor prod(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
+Tensor argmax(const Tensor& x, int axis = -1);  // int64
+Tensor argmin(const Tensor& x, int axis = -1);  // int64
+
+// ---- shape and layout ----
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor expand_dims(const Tensor& x, int axis);
+Tensor squeeze(const Tensor& x, std::optional<int> axis = std::nullopt);
+Tensor transpose(const Tensor& x, std::vector<int> perm = {});
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+// Sums `x` down to `shape` (the inverse of broadcasting; used by gradients).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+Tensor concatenate(const std::vector<Tensor>& xs, int axis = 0);
+// x[..., start:stop, ...] along axis.
+Tensor slice_axis(const Tensor& x, int axis, std::int64_t start, std::int64_t stop);
+// Gather along axis (NumPy take); indices int32/int64.
+Tensor take(const Tensor& x, const Tensor& indices, int axis = 0);
+Tensor one_hot(const Tensor& indices, std::int64_t num_classes);
+// The same values with no gradient flowing back.
+Tensor stop_gradient(const Tensor& x);
+
+// ---- linear algebra ----
+// NumPy matmul: (..., M, K) @ (..., K, N); 1-D operands are promoted.
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---- losses (fused, numerically stable) ----
+// Per-sample losses of shape x.shape[:-1].
+Tensor sparse_categorical_crossentropy(const Tensor& target, const Tensor& output,
+                                       bool from_logits = false, double label_smoothing = 0.0);
+Tensor categorical_crossentropy(const Tensor& target, const Tensor& output,
+                                bool from_logits = false, double label_smoothing = 0.0);
+// Elementwise binary crossentropy (same shape as output).
+Tensor binary_crossentropy(const Tensor& target, const Tensor& output, bool from_logits = false);
+
+// ---- random (seeded from keras::random) ----
+Tensor random_uniform(const Shape& shape, double minval = 0.0, double maxval = 1.0);
+Tensor random_normal(const Shape& shape, double mean = 0.0, double stddev = 1.0);
+Tensor truncated_normal(const Shape& shape, double mean = 0.0, double stddev = 1.0);
+Tensor random_permutation(std::int64_t n);
+// Zeroes each element with probability `rate` and scales the rest by 1/(1-rate).
+// noise_shape (broadcast to x) lets whole channels drop together.
+Tensor dropout(const Tensor& x, double rate, const Shape& noise_shape = {});
+
+// ---- in-place updates (not recorded by autograd) ----
+// Copies value's data into var (same shape and dtype).
+void assign(Tensor& var, const Tensor& value);
+// Keras SGD step; velocity may be null when momentum == 0.
+void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, double lr, double momentum,
+                bool nesterov);
+// Keras Adam/AdamW/AMSGrad step; `iteration` counts from 1.
+void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat,
+                 double lr, double beta1, double beta2, double epsilon, std::int64_t iteration,
+                 double weight_decay = 0.0);
+// Sum of squares of all elements as a 0-d float32 tensor.
+Tensor sum_squares(const Tensor& x);
+
+// True if any element is NaN or infinite (synchronizes with the device).
+bool any_nonfinite(const Tensor& x);
+
+}  // namespace keras::ops

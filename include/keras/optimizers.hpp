@@ -1,0 +1,197 @@
+// Optimizers with Keras's names and defaults.
+//
+// Example:
+//   model.compile(keras::optimizers::Adam({.learning_rate = 3e-4}), "mse");
+//   keras::optimizers::SGD sgd({.learning_rate = 0.1, .momentum = 0.9});
+//   sgd.apply_gradients(grads, model.trainable_weights());
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "keras/tensor.hpp"
+#include "keras/variable.hpp"
+
+namespace keras::optimizers {
+
+namespace schedules {
+// A learning rate as a function of the step (iterations so far).
+class LearningRateSchedule {
+ public:
+  virtual ~LearningRateSchedule() = default;
+  virtual double operator()(std::int64_t step) const = 0;
+  virtual std::string class_name() const = 0;
+  virtual nlohmann::json get_config() const;
+};
+}  // namespace schedules
+
+// Options shared by every optimizer (Keras's base Optimizer arguments).
+// Each optimizer's options struct starts with learning_rate and its own
+// arguments, then repeats these in Keras's order.
+struct BaseOptions {
+  std::optional<double> weight_decay;     // decoupled, applied before the update
+  std::optional<double> clipnorm;         // clip each gradient to this L2 norm
+  std::optional<double> clipvalue;        // clip each gradient element to [-v, v]
+  std::optional<double> global_clipnorm;  // clip all gradients by their joint norm
+  std::string name;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string class_name() const = 0;
+
+  // One update step: clips, applies weight decay, calls update_step for
+  // each (grad, var) pair and increments iterations(). Undefined gradients
+  // are skipped. Throws ValueError if the sizes differ.
+  void apply_gradients(const std::vector<Tensor>& grads, const std::vector<Variable>& vars);
+  void apply(const std::vector<Tensor>& grads, const std::vector<Variable>& vars) {
+    apply_gradients(grads, vars);
+  }
+
+  double learning_rate() const;  // current value (schedule evaluated at iterations())
+  void set_learning_rate(double lr);
+  void set_learning_rate_schedule(std::shared_ptr<schedules::LearningRateSchedule> s);
+  std::int64_t iterations() const { return iterations_; }
+  void set_iterations(std::int64_t it) { iterations_ = it; }
+
+  // Slot variables in Keras's order (e.g. Adam: m and v per model variable),
+  // for saving and restoring optimizer state.
+  std::vector<Variable> variables() const;
+  // Creates slots for `vars` (called on the first apply_gradients).
+  void build(const std::vector<Variable>& vars);
+  bool built() const { return built_; }
+
+  virtual nlohmann::json get_config() const;
+
+ protected:
+  explicit Optimizer(double learning_rate, BaseOptions base);
+  // Creates this optimizer's slots for one variable (appending to slots_).
+  virtual void build_slots(const Variable& var, std::size_t index) = 0;
+  // Updates one variable with its (clipped) gradient at the current lr.
+  virtual void update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) = 0;
+  // Helper for build_slots: a zero variable shaped like `like`, named
+  // "<var path>_<suffix>" as Keras names it.
+  Variable add_slot(const Variable& like, const std::string& suffix);
+
+  double learning_rate_;
+  std::shared_ptr<schedules::LearningRateSchedule> schedule_;
+  BaseOptions base_;
+  std::int64_t iterations_ = 0;
+  bool built_ = false;
+  std::vector<Variable> slots_;
+  std::vector<Variable> built_for_;  // the model variables, in order
+};
+
+struct SGDOptions {
+  double learning_rate = 0.01;
+  double momentum = 0.0;
+  bool nesterov = false;
+  BaseOptions base = {};
+};
+class SGD : public Optimizer {
+ public:
+  explicit SGD(SGDOptions o = {});
+  std::string class_name() const override { return "SGD"; }
+  nlohmann::json get_config() const override;
+
+ protected:
+  void build_slots(const Variable& var, std::size_t index) override;
+  void update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) override;
+
+ private:
+  SGDOptions o_;
+};
+
+struct AdamOptions {
+  double learning_rate = 0.001;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  bool amsgrad = false;
+  BaseOptions base = {};
+};
+class Adam : public Optimizer {
+ public:
+  explicit Adam(AdamOptions o = {});
+  std::string class_name() const override { return "Adam"; }
+  nlohmann::json get_config() const override;
+
+ protected:
+  void build_slots(const Variable& var, std::size_t index) override;
+  void update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) override;
+  AdamOptions o_;
+  double decoupled_decay_ = 0.0;  // AdamW
+};
+
+struct AdamWOptions {
+  double learning_rate = 0.001;
+  double weight_decay = 0.004;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  bool amsgrad = false;
+  BaseOptions base = {};
+};
+class AdamW : public Adam {
+ public:
+  explicit AdamW(AdamWOptions o = {});
+  std::string class_name() const override { return "AdamW"; }
+  nlohmann::json get_config() const override;
+
+ private:
+  double weight_decay_;
+};
+
+struct RMSpropOptions {
+  double learning_rate = 0.001;
+  double rho = 0.9;
+  double momentum = 0.0;
+  double epsilon = 1e-7;
+  bool centered = false;
+  BaseOptions base = {};
+};
+class RMSprop : public Optimizer {
+ public:
+  explicit RMSprop(RMSpropOptions o = {});
+  std::string class_name() const override { return "RMSprop"; }
+  nlohmann::json get_config() const override;
+
+ protected:
+  void build_slots(const Variable& var, std::size_t index) override;
+  void update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) override;
+
+ private:
+  RMSpropOptions o_;
+};
+
+struct AdagradOptions {
+  double learning_rate = 0.001;
+  double initial_accumulator_value = 0.1;
+  double epsilon = 1e-7;
+  BaseOptions base = {};
+};
+class Adagrad : public Optimizer {
+ public:
+  explicit Adagrad(AdagradOptions o = {});
+  std::string class_name() const override { return "Adagrad"; }
+  nlohmann::json get_config() const override;
+
+ protected:
+  void build_slots(const Variable& var, std::size_t index) override;
+  void update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) override;
+
+ private:
+  AdagradOptions o_;
+};
+
+// "sgd", "adam", "adamw", "rmsprop", "adagrad" (case-insensitive) with
+// default arguments; throws ValueError listing the known names.
+std::shared_ptr<Optimizer> get(const std::string& name);
+
+}  // namespace keras::optimizers
