@@ -123,8 +123,6 @@ class Model : public layers::Layer {
  public:
   // An empty model (see Sequential).
   explicit Model(std::string name = "");
-  // Functional: outputs computed from inputs by layer calls.
-  Model(const KerasTensor& inputs, const KerasTensor& outputs, std::string name = "");
 
   std::string class_name() const override { return sequential_ ? "Sequential" : "Functional"; }
   void build(const Shape& input_shape) override;
@@ -164,11 +162,12 @@ class Model : public layers::Layer {
  protected:
   void add_layer(std::shared_ptr<layers::Layer> layer);
   void set_input(const KerasTensor& input);
-  bool sequential_ = false;
+  bool sequential_ = true;  // the functional graph generalizes this linear case
   Shape input_shape_;
   DType input_dtype_ = float32;
   std::shared_ptr<layers::InputLayer> input_layer_;
   std::vector<std::shared_ptr<layers::Layer>> layers_;
+  std::vector<Shape> output_shapes_;  // per layer, once built
   std::shared_ptr<CompileState> state_;
   friend struct Trainer;
 };

@@ -1,0 +1,133 @@
+// keras::layers::Layer: naming, weights, building and input checks.
+#include "keras/layers/layer.hpp"
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "keras/autograd.hpp"
+#include "keras/ops.hpp"
+
+namespace keras::layers {
+namespace {
+std::mutex g_names_mu;
+std::map<std::string, int>& name_counts() {
+  static std::map<std::string, int> m;
+  return m;
+}
+}  // namespace
+
+std::string Layer::unique_name(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(g_names_mu);
+  int n = name_counts()[prefix]++;
+  return n == 0 ? prefix : prefix + "_" + std::to_string(n);
+}
+
+void Layer::reset_names() {
+  std::lock_guard<std::mutex> lock(g_names_mu);
+  name_counts().clear();
+}
+
+void Layer::build(const Shape&) {}
+
+Shape Layer::compute_output_shape(const Shape& input_shape) const { return input_shape; }
+
+nlohmann::json Layer::get_config() const {
+  return {{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}};
+}
+
+void Layer::ensure_built(const Shape& input_shape) {
+  if (built_) return;
+  build(input_shape);
+  build_shape_ = input_shape;
+  built_ = true;
+}
+
+Tensor Layer::operator()(const Tensor& x, bool training) {
+  KERAS_CHECK(x.defined(), ValueError, "Layer \"", name_, "\" received an undefined input tensor");
+  if (!built_) {
+    Shape s = x.shape();
+    if (!s.empty()) s[0] = -1;
+    ensure_built(s);
+  } else if (!build_shape_.empty()) {
+    // The built shape fixes everything but the batch dimension.
+    const Shape& b = build_shape_;
+    bool ok = x.ndim() == static_cast<int>(b.size());
+    for (std::size_t i = 1; ok && i < b.size(); ++i) ok = b[i] < 0 || b[i] == x.shape()[i];
+    if (!ok) {
+      std::string expected = b.size() == static_cast<std::size_t>(x.ndim()) && !b.empty()
+                                 ? "shape " + shape_str(b)
+                                 : "rank " + std::to_string(b.size()) + " (shape " + shape_str(b) + ")";
+      if (x.ndim() == static_cast<int>(b.size()) && b.size() >= 2 &&
+          Shape(b.begin() + 1, b.end() - 1) == Shape(x.shape().begin() + 1, x.shape().end() - 1))
+        expected = "last dimension " + std::to_string(b.back());
+      check_input(false, expected, x.shape());
+    }
+  }
+  return call(x, training);
+}
+
+void Layer::check_input(bool ok, const std::string& expected, const Shape& received) const {
+  KERAS_CHECK(ok, ValueError, "Input 0 of layer \"", name_, "\" is incompatible with the layer: expected ",
+              expected, ", received shape ", shape_str(received));
+}
+
+void Layer::set_trainable(bool t) {
+  trainable_ = t;  // trainable_weights() filters frozen layers out
+}
+
+Variable Layer::add_weight(const std::string& name, const Shape& shape,
+                           const initializers::InitializerArg& initializer, bool trainable) {
+  for (auto d : shape)
+    KERAS_CHECK(d > 0, ValueError, "Layer \"", name_, "\": weight '", name, "' must have positive dimensions, received ",
+                shape_str(shape));
+  Tensor init;
+  {
+    autograd::NoGradGuard ng;
+    init = (*initializer.ptr)(shape, float32);
+  }
+  Variable v(init, name, trainable);
+  v.set_path(name_ + "/" + name);
+  weights_.push_back(v);
+  return v;
+}
+
+std::vector<Variable> Layer::weights() const { return weights_; }
+
+std::vector<Variable> Layer::trainable_weights() const {
+  std::vector<Variable> r;
+  if (!trainable_) return r;
+  for (auto& w : weights()) if (w.trainable()) r.push_back(w);
+  return r;
+}
+
+std::vector<Variable> Layer::non_trainable_weights() const {
+  std::vector<Variable> r;
+  for (auto& w : weights()) if (!trainable_ || !w.trainable()) r.push_back(w);
+  return r;
+}
+
+std::vector<Tensor> Layer::get_weights() const {
+  std::vector<Tensor> r;
+  for (auto& w : weights()) r.push_back(w.value().clone());
+  return r;
+}
+
+void Layer::set_weights(const std::vector<Tensor>& values) {
+  auto ws = weights();
+  KERAS_CHECK(values.size() == ws.size(), ValueError, "Layer \"", name_, "\" expects ", ws.size(),
+              " weights, but set_weights received ", values.size());
+  for (std::size_t i = 0; i < ws.size(); ++i)
+    KERAS_CHECK(values[i].shape() == ws[i].shape(), ValueError, "Layer \"", name_, "\" weight ", i, " ('",
+                ws[i].path(), "') has shape ", shape_str(ws[i].shape()), ", received ",
+                shape_str(values[i].shape()));
+  for (std::size_t i = 0; i < ws.size(); ++i) ws[i].assign(values[i]);
+}
+
+std::int64_t Layer::count_params() const {
+  std::int64_t n = 0;
+  for (auto& w : weights()) n += w.value().size();
+  return n;
+}
+
+}  // namespace keras::layers

@@ -1,0 +1,56 @@
+// In-place updates used by variables and optimizers (not recorded).
+#include <cmath>
+
+#include "ops/common.hpp"
+
+namespace keras::ops {
+using namespace detail;
+
+void assign(Tensor& var, const Tensor& value) {
+  need_defined("assign", var);
+  need_defined("assign", value);
+  KERAS_CHECK(var.shape() == value.shape(), ValueError, "assign: variable of shape ", shape_str(var.shape()),
+              " received a value of shape ", shape_str(value.shape()));
+  Tensor v = value.dtype() == var.dtype() ? value : cast(value, var.dtype());
+  if (v.device() != var.device()) v = v.to(var.device());
+  if (v.data_ptr() == var.data_ptr()) return;
+  be(var).copy(var.data_ptr(), v.data_ptr(), var.nbytes());
+}
+
+void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, double lr, double momentum, bool nesterov) {
+  KERAS_CHECK(grad.shape() == var.shape(), ValueError, "sgd_update: gradient of shape ", shape_str(grad.shape()),
+              " for a variable of shape ", shape_str(var.shape()));
+  be(var).sgd_update(var, grad, velocity, static_cast<float>(lr), static_cast<float>(momentum), nesterov);
+}
+
+void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat, double lr, double beta1,
+                 double beta2, double epsilon, std::int64_t iteration, double weight_decay) {
+  KERAS_CHECK(grad.shape() == var.shape(), ValueError, "adam_update: gradient of shape ", shape_str(grad.shape()),
+              " for a variable of shape ", shape_str(var.shape()));
+  backend::AdamStep s;
+  s.lr = static_cast<float>(lr);
+  s.beta1 = static_cast<float>(beta1);
+  s.beta2 = static_cast<float>(beta2);
+  s.epsilon = static_cast<float>(epsilon);
+  s.beta1_power = static_cast<float>(std::pow(beta1, static_cast<double>(iteration)));
+  s.beta2_power = static_cast<float>(std::pow(beta2, static_cast<double>(iteration)));
+  s.weight_decay = static_cast<float>(weight_decay);
+  s.amsgrad = vhat != nullptr;
+  be(var).adam_update(var, grad, m, v, vhat, s);
+}
+
+Tensor sum_squares(const Tensor& x) {
+  need_float("sum_squares", x);
+  Tensor out = empty({}, float32, x.device());
+  be(x).sum_squares(x, out);
+  return out;
+}
+
+bool any_nonfinite(const Tensor& x) {
+  if (x.dtype() != float32 || x.size() == 0) return false;
+  // sum(x * 0) is NaN exactly when some element is NaN or infinite.
+  Tensor z = sum(multiply(x, Tensor::scalar(0.0, float32, x.device())));
+  return !std::isfinite(z.item());
+}
+
+}  // namespace keras::ops

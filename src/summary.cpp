@@ -1,0 +1,100 @@
+// Model::summary(): Keras 3's table of layers, shapes and parameter counts.
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "keras/models.hpp"
+#include "trainer_state.hpp"
+
+namespace keras {
+namespace {
+
+// Display width of UTF-8 text (each code point counts one column).
+std::size_t width(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string pad_right(const std::string& s, std::size_t w) {
+  std::size_t n = width(s);
+  if (n > w) return s.substr(0, w - 1) + "…";
+  return s + std::string(w - n, ' ');
+}
+
+std::string pad_left(const std::string& s, std::size_t w) {
+  std::size_t n = width(s);
+  return n >= w ? s : std::string(w - n, ' ') + s;
+}
+
+std::string repeat(const std::string& s, std::size_t n) {
+  std::string r;
+  for (std::size_t i = 0; i < n; ++i) r += s;
+  return r;
+}
+
+std::string with_commas(std::int64_t v) {
+  std::string d = std::to_string(v), r;
+  int k = 0;
+  for (auto it = d.rbegin(); it != d.rend(); ++it) {
+    if (k && k % 3 == 0) r.insert(r.begin(), ',');
+    r.insert(r.begin(), *it);
+    ++k;
+  }
+  return r;
+}
+
+// Keras's readable_memory_size: 1024-based units, two decimals.
+std::string memory_size(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f %s", bytes, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+std::string Model::summary_string() const {
+  const std::size_t w1 = 31, w2 = 22, w3 = 13;  // column text widths
+  std::ostringstream o;
+  o << "Model: \"" << name_ << "\"\n";
+  auto line = [&](const char* l, const char* h, const char* m, const char* r) {
+    o << l << repeat(h, w1 + 2) << m << repeat(h, w2 + 2) << m << repeat(h, w3 + 2) << r << "\n";
+  };
+  auto row = [&](const std::string& a, const std::string& b, const std::string& c, const char* bar) {
+    o << bar << " " << pad_right(a, w1) << " " << bar << " " << pad_right(b, w2) << " " << bar << " "
+      << pad_left(c, w3) << " " << bar << "\n";
+  };
+  line("┏", "━", "┳", "┓");
+  row("Layer (type)", "Output Shape", "Param #", "┃");
+  line("┡", "━", "╇", "┩");
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const auto& l = layers_[i];
+    std::string shape = i < output_shapes_.size() ? shape_str(output_shapes_[i]) : "?";
+    std::string params = l->built() ? with_commas(l->count_params()) : "0 (unbuilt)";
+    row(l->name() + " (" + l->class_name() + ")", shape, params, "│");
+    if (i + 1 < layers_.size()) line("├", "─", "┼", "┤");
+  }
+  line("└", "─", "┴", "┘");
+  std::int64_t trainable = 0, non_trainable = 0;
+  for (auto& l : layers_)
+    for (auto& w : l->weights()) (l->trainable() && w.trainable() ? trainable : non_trainable) += w.value().size();
+  std::int64_t opt = 0;
+  if (state_ && state_->optimizer && state_->optimizer->built())
+    for (auto& v : state_->optimizer->variables()) opt += v.value().size();
+  std::int64_t total = trainable + non_trainable + opt;
+  o << " Total params: " << with_commas(total) << " (" << memory_size(4.0 * total) << ")\n";
+  o << " Trainable params: " << with_commas(trainable) << " (" << memory_size(4.0 * trainable) << ")\n";
+  o << " Non-trainable params: " << with_commas(non_trainable) << " (" << memory_size(4.0 * non_trainable) << ")\n";
+  if (opt) o << " Optimizer params: " << with_commas(opt) << " (" << memory_size(4.0 * opt) << ")\n";
+  return o.str();
+}
+
+void Model::summary(std::ostream* out) const { (out ? *out : std::cout) << summary_string() << std::flush; }
+
+}  // namespace keras

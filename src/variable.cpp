@@ -1,0 +1,80 @@
+// keras::Variable and the global random seed.
+#include "keras/variable.hpp"
+
+#include <atomic>
+#include <random>
+
+#include "keras/ops.hpp"
+#include "tensor_impl.hpp"
+
+namespace keras {
+
+struct Variable::State {
+  Tensor value;
+  std::string name, path;
+  bool trainable = true;
+};
+
+Variable::Variable(Tensor initial_value, std::string name, bool trainable)
+    : state_(std::make_shared<State>()) {
+  KERAS_CHECK(initial_value.defined(), ValueError, "Variable '", name, "': undefined initial value");
+  // A variable owns its memory: detach from any history.
+  state_->value = initial_value.detach();
+  state_->name = name;
+  state_->path = std::move(name);
+  set_trainable(trainable);
+}
+
+const Tensor& Variable::value() const {
+  KERAS_CHECK(state_, ValueError, "Variable is undefined (was the layer built?)");
+  return state_->value;
+}
+
+void Variable::assign(const Tensor& v) {
+  KERAS_CHECK(state_, ValueError, "assign: the variable is undefined");
+  KERAS_CHECK(v.shape() == state_->value.shape(), ValueError, "Variable '", state_->path,
+              "' has shape ", shape_str(state_->value.shape()), ", received a value of shape ",
+              shape_str(v.shape()));
+  ops::assign(state_->value, v);
+}
+
+const std::string& Variable::name() const {
+  KERAS_CHECK(state_, ValueError, "Variable is undefined");
+  return state_->name;
+}
+const std::string& Variable::path() const {
+  KERAS_CHECK(state_, ValueError, "Variable is undefined");
+  return state_->path;
+}
+void Variable::set_path(std::string p) { state_->path = std::move(p); }
+bool Variable::trainable() const { return state_ && state_->trainable; }
+void Variable::set_trainable(bool t) {
+  state_->trainable = t;
+  state_->value.impl()->requires_grad = t && is_floating(state_->value.dtype());
+}
+
+namespace random {
+namespace {
+std::mt19937_64& generator() {
+  static std::mt19937_64 g(1337);
+  return g;
+}
+bool g_seeded = false;
+}  // namespace
+
+void set_seed(std::uint64_t seed) {
+  generator().seed(seed);
+  g_seeded = true;
+}
+
+std::uint64_t next_seed() {
+  if (!g_seeded) {
+    // Unseeded runs differ from run to run, as in Keras.
+    generator().seed(std::random_device{}());
+    g_seeded = true;
+  }
+  return generator()();
+}
+}  // namespace random
+
+}  // namespace keras
