@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages keras.cpp needs to build, test and run its
+# examples; does nothing when they are all present. Uses sudo when not root.
+#
+#   bash scripts/setup.sh [extra-package ...]
+set -euo pipefail
+
+packages=(
+  cmake make g++                       # build tools
+  libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev   # CPU backend
+  libhdf5-dev nlohmann-json3-dev zlib1g-dev                         # files, configs, datasets
+  doctest-dev                          # tests
+  dataset-fashion-mnist                # the examples' data (/usr/share/datasets/fashion-mnist)
+  "$@"
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg-query prints "install ok installed" only for a fully installed package.
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=()
+if ((EUID != 0)); then
+  if ! command -v sudo >/dev/null; then
+    echo "setup: need root or sudo to run apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Everything CI checks, from a fresh Debian machine: installs what is missing,
+# builds the library, tests, examples and benchmarks (with the CUDA backend
+# when the CUDA toolkit is found), runs the test suite, runs the examples
+# briefly, then installs the package to a temporary prefix and builds a
+# separate project against it with find_package(keras CONFIG REQUIRED).
+#
+#   bash scripts/test.sh
+#
+# Environment: see scripts/common.sh (BUILD_DIR, KERAS_CUDA, JOBS).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+step "installing Debian packages (if missing)"
+bash "$REPO_ROOT/scripts/setup.sh"
+
+step "configuring $BUILD_DIR"
+configure
+step "building (jobs: $JOBS)"
+build
+
+step "running the test suite"
+ctest --test-dir "$BUILD_DIR" --output-on-failure
+
+# Each example checks what a user would look at: the fitted line, and the
+# accuracy after one epoch (about 0.82; 0.70 leaves room for randomness).
+step "example: linear_regression"
+"$BUILD_DIR/examples/linear_regression" | tee "$tmp/linear.log"
+awk '/learned weight/ { w = $NF } /learned bias/ { b = $NF }
+     END { ok = (w > 1.9 && w < 2.1 && b > 0.9 && b < 1.1)
+           if (!ok) print "linear_regression: expected weight ~2 and bias ~1, got " w " and " b
+           exit !ok }' "$tmp/linear.log"
+
+step "example: fashion_mnist_mlp, 1 epoch"
+"$BUILD_DIR/examples/fashion_mnist_mlp" 1 | tee "$tmp/fashion.log"
+awk '/^test accuracy:/ { a = $NF } END { ok = (a > 0.70)
+     if (!ok) print "fashion_mnist_mlp: expected test accuracy > 0.70, got " a
+     exit !ok }' "$tmp/fashion.log"
+
+step "installing to a temporary prefix and building tests/install_project against it"
+cmake --install "$BUILD_DIR" --prefix "$tmp/prefix" >/dev/null
+cmake -S "$REPO_ROOT/tests/install_project" -B "$tmp/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+  -DCMAKE_CXX_FLAGS=-O2 >/dev/null
+start=$(date +%s.%N)
+cmake --build "$tmp/build"
+end=$(date +%s.%N)
+# Printed, not asserted: timings on a shared machine are too noisy for a pass/fail.
+awk -v s="$start" -v e="$end" \
+  'BEGIN { printf "compile + link of the one-file contract program (-O2): %.1f s\n", e - s }'
+"$tmp/build/contract"
+
+step "all checks passed"
