@@ -1,0 +1,126 @@
+// Internal to the CPU backend: the kernel functions (one .cpp per op family),
+// dtype dispatch, the broadcast iterator and the small thread pool.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "keras/backend.hpp"
+#include "keras/errors.hpp"
+#include "keras/tensor.hpp"
+
+namespace keras::backend::cpu {
+
+using std::int64_t;
+
+// --- dtype dispatch: f(T{}) with T the element type (bool is stored as uint8) ---
+template <class F>
+decltype(auto) dispatch(DType t, F&& f) {
+  switch (t) {
+    case DType::float32: return f(float{});
+    case DType::int32: return f(std::int32_t{});
+    case DType::int64: return f(std::int64_t{});
+    case DType::uint8:
+    case DType::bool_: return f(std::uint8_t{});
+  }
+  throw ValueError(detail::cat("cpu backend: unsupported dtype ", static_cast<int>(t)));
+}
+
+template <class T>
+inline T* ptr(const Tensor& t) {
+  return static_cast<T*>(t.data_ptr());
+}
+
+// --- threading ---
+// Runs fn(begin, end) over [0, n) split in chunks of at least `grain`
+// elements, on the calling thread plus the pool's workers. Small n runs
+// inline: waking a thread costs more than a few thousand flops.
+void parallel_for_impl(int64_t n, int64_t grain, void (*call)(void*, int64_t, int64_t), void* ctx);
+template <class F>
+void parallel_for(int64_t n, int64_t grain, F&& fn) {
+  if (n <= grain) {
+    if (n > 0) fn(int64_t{0}, n);
+    return;
+  }
+  using Fn = std::remove_reference_t<F>;
+  parallel_for_impl(
+      n, grain, [](void* c, int64_t b, int64_t e) { (*static_cast<Fn*>(c))(b, e); },
+      const_cast<void*>(static_cast<const void*>(&fn)));
+}
+// Element count above which elementwise kernels use more than one thread.
+inline constexpr int64_t kParallelThreshold = 1 << 17;
+
+// --- broadcasting ---
+// Output shape collapsed to the fewest dimensions, with each input's strides
+// in elements (0 where the input broadcasts). After collapsing, the last
+// dimension's strides are 0 or 1.
+struct BroadcastPlan {
+  static constexpr int kMaxDims = 16;
+  static constexpr int kMaxInputs = 3;
+  int ndim = 0;
+  int ninputs = 0;
+  int64_t shape[kMaxDims];
+  int64_t strides[kMaxInputs][kMaxDims];
+  int64_t rows() const;  // product of all but the last dimension
+  int64_t inner() const { return ndim ? shape[ndim - 1] : 1; }
+  // Offsets (elements) of the inputs at the start of row r.
+  void row_offsets(int64_t r, int64_t* offsets) const;
+};
+BroadcastPlan make_broadcast_plan(const Shape& out, const Shape* const* inputs, int ninputs);
+
+// --- memory ---
+void* cached_alloc(std::size_t nbytes);
+void cached_free(void* p, std::size_t nbytes);
+
+// --- kernels (arguments already validated by keras::ops) ---
+void fill(Tensor& out, double value);
+void cast(const Tensor& x, Tensor& out);
+void arange(Tensor& out, double start, double step);
+void unary(Unary op, const Tensor& x, Tensor& out, float alpha);
+void unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
+                    float alpha);
+void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out);
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out);
+void clip(const Tensor& x, float lo, float hi, Tensor& out);
+
+void reduce(Reduce op, const Tensor& x, const std::vector<int>& axes, Tensor& out);
+void argmax(const Tensor& x, int axis, Tensor& out, bool min);
+void sum_squares(const Tensor& x, Tensor& out);
+
+void transpose(const Tensor& x, const std::vector<int>& perm, Tensor& out);
+void concat(const std::vector<Tensor>& xs, int axis, Tensor& out);
+void slice(const Tensor& x, int axis, int64_t start, Tensor& out);
+void slice_backward(const Tensor& dy, int axis, int64_t start, Tensor& dx);
+void take(const Tensor& x, const Tensor& indices, int axis, Tensor& out);
+void take_backward(const Tensor& dy, const Tensor& indices, int axis, Tensor& dx);
+void one_hot(const Tensor& indices, int64_t depth, Tensor& out);
+
+void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out, float alpha,
+            float beta);
+
+void softmax(const Tensor& x, int axis, Tensor& out, bool log);
+void softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx, bool log);
+void sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels,
+                                  float label_smoothing, Tensor& loss, Tensor* grad);
+
+void random_uniform(Tensor& out, float low, float high, std::uint64_t seed);
+void random_normal(Tensor& out, float mean, float stddev, std::uint64_t seed);
+void random_truncated_normal(Tensor& out, float mean, float stddev, std::uint64_t seed);
+void random_permutation(Tensor& out, std::uint64_t seed);
+
+void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, float lr, float momentum,
+                bool nesterov);
+void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat,
+                 const AdamStep& step);
+
+// Splits `shape` around `axis` into (outer, n, inner) element counts.
+inline void split_axis(const Shape& shape, int axis, int64_t& outer, int64_t& n, int64_t& inner) {
+  outer = 1;
+  inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= shape[i];
+  n = shape.empty() ? 1 : shape[axis];
+  for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
+}
+
+}  // namespace keras::backend::cpu
