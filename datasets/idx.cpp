@@ -46,9 +46,9 @@ std::size_t read_some(GzFile& in, const std::string& path, unsigned char* dst, s
     if (r < 0) {
       int code = 0;
       const char* msg = gzerror(in.f, &code);
-      throw IOError(detail::cat("read_idx: ", path, ": cannot read ", what, " (", msg,
-                                ") after ", already + got,
-                                " bytes; the file is corrupt or truncated"));
+      throw IOError(detail::cat("read_idx: ", path, ": corrupt or truncated gzip data while ",
+                                "reading ", what, " (zlib: ", msg, "); ", already + got,
+                                " bytes were decompressed before the error"));
     }
     if (r == 0) break;  // end of file
     got += static_cast<std::size_t>(r);
