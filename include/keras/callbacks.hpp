@@ -4,6 +4,7 @@
 // (metric name -> value) and model->stop_training.
 #pragma once
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -103,6 +104,7 @@ class ProgbarLogger : public Callback {
   explicit ProgbarLogger(std::ostream* out = nullptr);  // default std::cout
   void set_params(const CallbackParams& p) override;
   void on_train_begin(const Logs&) override;
+  void on_train_end(const Logs&) override;
   void on_epoch_begin(int epoch, const Logs&) override;
   void on_train_batch_end(std::int64_t batch, const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
@@ -120,6 +122,8 @@ class ProgbarLogger : public Callback {
  private:
   void begin(std::int64_t target);
   void update(std::int64_t current, const Logs& logs, bool finalize);
+  void batch_end(std::int64_t batch, const Logs& logs);
+  void finalize(const Logs& logs);
   std::ostream* out_;
   bool interactive_ = false, interactive_set_ = false;
   bool in_fit_ = false;
@@ -128,6 +132,11 @@ class ProgbarLogger : public Callback {
   std::int64_t target_ = 0;
   double start_ = 0, last_draw_ = -1;
   std::size_t last_width_ = 0;
+  std::int64_t seen_ = 0;         // batches finished in the current bar
+  std::int64_t due_batch_ = -1;   // batch for which wants_batch_logs said yes
+  double first_step_end_ = -1;    // time step 1 finished (rate estimate skips it)
+  bool live_ = false;             // a bar is open and may be redrawn
+  bool asked_ = false;            // the loop calls wants_batch_logs in this bar
 };
 
 }  // namespace callbacks

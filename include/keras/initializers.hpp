@@ -82,6 +82,32 @@ class TruncatedNormal : public Initializer {
   double mean_, stddev_;
 };
 
+// A (semi-)orthogonal matrix (Keras's OrthogonalInitializer): the Q of the QR
+// decomposition of a normal matrix, for shapes of rank >= 2 flattened to
+// (prod(shape[:-1]), shape[-1]); times gain. The recurrent kernels' default.
+class Orthogonal : public Initializer {
+ public:
+  explicit Orthogonal(double gain = 1.0);
+  std::string class_name() const override { return "OrthogonalInitializer"; }
+  Tensor operator()(const Shape& shape, DType dtype = float32) const override;
+  nlohmann::json get_config() const override;
+
+ private:
+  double gain_;
+};
+
+// gain * the identity matrix; 2-D shapes only (Keras's IdentityInitializer).
+class Identity : public Initializer {
+ public:
+  explicit Identity(double gain = 1.0);
+  std::string class_name() const override { return "IdentityInitializer"; }
+  Tensor operator()(const Shape& shape, DType dtype = float32) const override;
+  nlohmann::json get_config() const override;
+
+ private:
+  double gain_;
+};
+
 InitializerPtr GlorotUniform();
 InitializerPtr GlorotNormal();
 InitializerPtr HeUniform();
@@ -94,6 +120,13 @@ InitializerPtr Ones();
 // By Keras name: "glorot_uniform", "he_normal", "zeros", "ones",
 // "random_normal", ... (snake or Camel case). Throws ValueError.
 InitializerPtr get(const std::string& name);
+
+// Keras's serialized form {"module": "keras.initializers", "class_name": ...,
+// "config": {...}, "registered_name": null}, and back. deserialize also
+// accepts a bare name string. Seeds in a config are ignored (the library's
+// random state comes from keras::random::set_seed). Throws ValueError.
+nlohmann::json serialize(const Initializer& init);
+InitializerPtr deserialize(const nlohmann::json& config);
 
 // A string or an initializer object, where Keras accepts both.
 struct InitializerArg {
