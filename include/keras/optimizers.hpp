@@ -86,6 +86,9 @@ class Optimizer {
   bool built_ = false;
   std::vector<Variable> slots_;
   std::vector<Variable> built_for_;  // the model variables, in order
+  // True when update_step applies the decoupled weight decay itself (a fused
+  // kernel, as Adam's); otherwise apply_gradients applies it first.
+  bool update_applies_weight_decay_ = false;
 };
 
 struct SGDOptions {

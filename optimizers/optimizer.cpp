@@ -1,0 +1,225 @@
+// The Optimizer base class: gradient clipping, decoupled weight decay,
+// learning-rate schedules, slot bookkeeping and get_config, following
+// Keras 3's keras/src/optimizers/base_optimizer.py.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "keras/autograd.hpp"
+#include "keras/ops.hpp"
+#include "keras/optimizers.hpp"
+
+namespace keras::optimizers {
+
+nlohmann::json schedules::LearningRateSchedule::get_config() const {
+  return nlohmann::json::object();
+}
+
+namespace {
+
+nlohmann::json optional_json(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+void check_optional_positive(const std::optional<double>& v, const char* arg) {
+  KERAS_CHECK(!v || (std::isfinite(*v) && *v >= 0.0), ValueError, "Optimizer: `", arg,
+              "` must be a non-negative number. Received: ", arg, "=", *v);
+}
+
+}  // namespace
+
+Optimizer::Optimizer(double learning_rate, BaseOptions base)
+    : learning_rate_(learning_rate), base_(std::move(base)) {
+  KERAS_CHECK(std::isfinite(learning_rate) && learning_rate >= 0.0, ValueError,
+              "Optimizer: `learning_rate` must be a non-negative number. Received: learning_rate=",
+              learning_rate);
+  check_optional_positive(base_.weight_decay, "weight_decay");
+  check_optional_positive(base_.clipnorm, "clipnorm");
+  check_optional_positive(base_.clipvalue, "clipvalue");
+  check_optional_positive(base_.global_clipnorm, "global_clipnorm");
+  // Keras rejects clipnorm together with global_clipnorm and silently lets
+  // clipnorm win over clipvalue; we reject every combination instead, since
+  // a silently ignored argument is a trap.
+  const int n_clip = int(base_.clipnorm.has_value()) + int(base_.clipvalue.has_value()) +
+                     int(base_.global_clipnorm.has_value());
+  KERAS_CHECK(n_clip <= 1, ValueError,
+              "Optimizer: only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+              "Received: clipnorm=", optional_json(base_.clipnorm).dump(),
+              ", clipvalue=", optional_json(base_.clipvalue).dump(),
+              ", global_clipnorm=", optional_json(base_.global_clipnorm).dump());
+}
+
+double Optimizer::learning_rate() const {
+  return schedule_ ? (*schedule_)(iterations_) : learning_rate_;
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  KERAS_CHECK(!schedule_, TypeError,
+              "This optimizer was created with a LearningRateSchedule (",
+              schedule_ ? schedule_->class_name() : std::string(),
+              "), hence its learning rate is not settable. Create the optimizer with a float "
+              "learning_rate instead. Received: learning_rate=", lr);
+  KERAS_CHECK(std::isfinite(lr) && lr >= 0.0, ValueError,
+              "Optimizer: `learning_rate` must be a non-negative number. Received: learning_rate=",
+              lr);
+  learning_rate_ = lr;
+}
+
+void Optimizer::set_learning_rate_schedule(std::shared_ptr<schedules::LearningRateSchedule> s) {
+  schedule_ = std::move(s);
+}
+
+std::vector<Variable> Optimizer::variables() const { return slots_; }
+
+Variable Optimizer::add_slot(const Variable& like, const std::string& suffix) {
+  // Keras: f"{reference_variable.path.replace('/', '_')}_{name}".
+  std::string base = like.path().empty() ? like.name() : like.path();
+  std::replace(base.begin(), base.end(), '/', '_');
+  return Variable(ops::zeros_like(like.value()), base + "_" + suffix, /*trainable=*/false);
+}
+
+void Optimizer::build(const std::vector<Variable>& vars) {
+  if (built_) return;
+  autograd::NoGradGuard no_grad;
+  slots_.clear();
+  for (std::size_t i = 0; i < vars.size(); ++i) build_slots(vars[i], i);
+  // build_slots appends each variable's k slots together ([m0, v0, m1, v1]),
+  // but Keras creates one kind of slot for every variable before the next
+  // kind ([m0, m1, v0, v1]); regroup so variables() saves in Keras's order
+  // and update_step finds slot kind j of variable i at slots_[j * n + i].
+  const std::size_t n = vars.size();
+  if (n > 0 && !slots_.empty()) {
+    KERAS_ASSERT(slots_.size() % n == 0);
+    const std::size_t k = slots_.size() / n;
+    std::vector<Variable> grouped(slots_.size());
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < k; ++j) grouped[j * n + i] = slots_[i * k + j];
+    slots_ = std::move(grouped);
+  }
+  built_for_ = vars;
+  built_ = true;
+}
+
+void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
+                                const std::vector<Variable>& vars) {
+  KERAS_CHECK(grads.size() == vars.size(), ValueError,
+              class_name(), ".apply_gradients: expected one gradient per variable; received ",
+              grads.size(), " gradients for ", vars.size(), " variables");
+  if (grads.empty()) return;  // Keras: an empty list is a no-op
+  autograd::NoGradGuard no_grad;
+  if (!built_) build(vars);
+  KERAS_CHECK(vars.size() == built_for_.size(), ValueError, class_name(),
+              ".apply_gradients: this optimizer was built for ", built_for_.size(),
+              " variables but received ", vars.size(),
+              "; create a new optimizer for a new set of variables");
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    KERAS_CHECK(vars[i] == built_for_[i], ValueError, class_name(),
+                ".apply_gradients: unknown variable '", vars[i].path(), "' at position ", i,
+                "; this optimizer was built for '", built_for_[i].path(),
+                "'. Create a new optimizer for a new set of variables");
+    if (grads[i].defined())
+      KERAS_CHECK(grads[i].shape() == vars[i].shape(), ValueError, class_name(),
+                  ".apply_gradients: gradient for '", vars[i].path(), "' has shape ",
+                  shape_str(grads[i].shape()), " but the variable has shape ",
+                  shape_str(vars[i].shape()));
+  }
+
+  // Clipping (Keras's _clip_gradients). Only the configured branch
+  // allocates; the common no-clipping path uses the gradients as they are.
+  const std::vector<Tensor>* g = &grads;
+  std::vector<Tensor> clipped;
+  if (base_.clipnorm && *base_.clipnorm > 0) {
+    // g * c / max(||g||, c): unchanged when ||g|| <= c, computed on the device.
+    const double c = *base_.clipnorm;
+    clipped.resize(grads.size());
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      if (!grads[i].defined()) continue;
+      Tensor norm = ops::sqrt(ops::sum_squares(grads[i]));
+      clipped[i] = grads[i] * (c / ops::maximum(norm, ops::full_like(norm, c)));
+    }
+    g = &clipped;
+  } else if (base_.global_clipnorm && *base_.global_clipnorm > 0) {
+    // One joint norm over all defined gradients; scale = c / max(norm, c).
+    const double c = *base_.global_clipnorm;
+    Tensor total;
+    for (const Tensor& gi : grads) {
+      if (!gi.defined()) continue;
+      Tensor s = ops::sum_squares(gi);
+      total = total.defined() ? total + s : s;
+    }
+    clipped.resize(grads.size());
+    if (total.defined()) {
+      Tensor norm = ops::sqrt(total);
+      Tensor scale = c / ops::maximum(norm, ops::full_like(norm, c));
+      for (std::size_t i = 0; i < grads.size(); ++i)
+        if (grads[i].defined()) clipped[i] = grads[i] * scale;
+    }
+    g = &clipped;
+  } else if (base_.clipvalue && *base_.clipvalue > 0) {
+    const double v = *base_.clipvalue;
+    clipped.resize(grads.size());
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      if (grads[i].defined()) clipped[i] = ops::clip(grads[i], -v, v);
+    g = &clipped;
+  }
+
+  const double lr = learning_rate();
+  const double wd = base_.weight_decay.value_or(0.0);
+  const bool decay_here = wd > 0.0 && !update_applies_weight_decay_;
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    const Tensor& gi = (*g)[i];
+    if (!gi.defined()) continue;  // Keras filters empty gradients
+    Variable var = vars[i];
+    if (decay_here) {
+      // Decoupled weight decay, var -= lr * wd * var, done in place by an SGD
+      // step whose "gradient" is the variable itself (elementwise, so the
+      // aliasing is safe). Applying it per variable right before its update
+      // equals Keras's decay-all-then-update-all: each touches one variable.
+      Tensor v = var.value();
+      ops::sgd_update(v, v, nullptr, lr * wd, 0.0, false);
+    }
+    update_step(gi, var, i, lr);
+  }
+  ++iterations_;
+}
+
+nlohmann::json Optimizer::get_config() const {
+  nlohmann::json lr;
+  if (schedule_) {
+    lr = {{"module", "keras.optimizers.schedules"},
+          {"class_name", schedule_->class_name()},
+          {"config", schedule_->get_config()},
+          {"registered_name", nullptr}};
+  } else {
+    lr = learning_rate_;
+  }
+  // Keras's base keys, in Keras's order (nlohmann::json sorts keys anyway).
+  return {{"name", base_.name},
+          {"learning_rate", lr},
+          {"weight_decay", optional_json(base_.weight_decay)},
+          {"clipnorm", optional_json(base_.clipnorm)},
+          {"global_clipnorm", optional_json(base_.global_clipnorm)},
+          {"clipvalue", optional_json(base_.clipvalue)},
+          {"use_ema", false},
+          {"ema_momentum", 0.99},
+          {"ema_overwrite_frequency", nullptr},
+          {"loss_scale_factor", nullptr},
+          {"gradient_accumulation_steps", nullptr}};
+}
+
+std::shared_ptr<Optimizer> get(const std::string& name) {
+  std::string key = name;
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (key == "sgd") return std::make_shared<SGD>();
+  if (key == "adam") return std::make_shared<Adam>();
+  if (key == "adamw") return std::make_shared<AdamW>();
+  if (key == "rmsprop") return std::make_shared<RMSprop>();
+  if (key == "adagrad") return std::make_shared<Adagrad>();
+  throw ValueError(detail::cat("Could not interpret optimizer identifier: '", name,
+                               "'. Known optimizers: sgd, adam, adamw, rmsprop, adagrad"));
+}
+
+}  // namespace keras::optimizers
