@@ -1,0 +1,130 @@
+// The Loss base class (weighting and reductions, as Keras 3's
+// keras/src/losses/loss.py) and losses::get.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "keras/autograd.hpp"
+#include "keras/losses.hpp"
+#include "keras/ops.hpp"
+#include "losses/loss_utils.hpp"
+
+namespace keras::losses {
+
+namespace detail {
+
+Tensor drop_last_dim(const Tensor& x) {
+  Shape s = x.shape();
+  s.pop_back();
+  return x.reshape(s);
+}
+
+Tensor add_last_dim(const Tensor& x) {
+  Shape s = x.shape();
+  s.push_back(1);
+  return x.reshape(s);
+}
+
+Tensor as_float(const Tensor& x) { return x.dtype() == float32 ? x : ops::cast(x, float32); }
+
+std::pair<Tensor, Tensor> squeeze_or_expand_to_same_rank(const Tensor& x1, const Tensor& x2,
+                                                         bool expand_rank_1) {
+  const int r1 = x1.ndim(), r2 = x2.ndim();
+  if (r1 == r2) return {x1, x2};
+  if (r1 == r2 + 1 && x1.shape(-1) == 1) {
+    if (r2 == 1 && expand_rank_1) return {x1, add_last_dim(x2)};
+    return {drop_last_dim(x1), x2};
+  }
+  if (r2 == r1 + 1 && x2.shape(-1) == 1) {
+    if (r1 == 1 && expand_rank_1) return {add_last_dim(x1), x2};
+    return {x1, drop_last_dim(x2)};
+  }
+  return {x1, x2};
+}
+
+}  // namespace detail
+
+namespace {
+
+const char* reduction_name(Reduction r) {
+  switch (r) {
+    case Reduction::sum_over_batch_size: return "sum_over_batch_size";
+    case Reduction::sum: return "sum";
+    case Reduction::none: return "none";
+  }
+  return "none";
+}
+
+}  // namespace
+
+Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred,
+                        const Tensor& sample_weight) const {
+  KERAS_CHECK(y_true.defined() && y_pred.defined(), ValueError, name_,
+              ": y_true and y_pred must be defined tensors");
+  Tensor values = call(y_true, y_pred);
+  if (sample_weight.defined()) {
+    auto [v, w] = detail::squeeze_or_expand_to_same_rank(values, detail::as_float(sample_weight));
+    // A weight per sample scales every loss of that sample: align the
+    // weight's axes with the leading axes of the losses.
+    bool ok = w.ndim() <= v.ndim();
+    if (ok && w.ndim() < v.ndim()) {
+      Shape s = w.shape();
+      s.resize(v.ndim(), 1);
+      w = w.reshape(s);
+    }
+    for (int i = 0; ok && i < w.ndim(); ++i) ok = w.shape(i) == 1 || w.shape(i) == v.shape(i);
+    KERAS_CHECK(ok, ValueError, name_, ": sample_weight of shape ",
+                shape_str(sample_weight.shape()),
+                " cannot be broadcast to the per-sample losses of shape ", shape_str(values.shape()),
+                " (y_true ", shape_str(y_true.shape()), ", y_pred ", shape_str(y_pred.shape()), ")");
+    values = v * w;
+  }
+  // Keras's reduce_values: a scalar (or an empty batch under "none") is
+  // returned as is; "sum_over_batch_size" divides the weighted sum by the
+  // number of loss values, not by the sum of the weights.
+  if (reduction_ == Reduction::none || values.ndim() == 0) return values;
+  if (reduction_ == Reduction::sum || values.size() == 0) return ops::sum(values);
+  return ops::mean(values);
+}
+
+nlohmann::json Loss::get_config() const {
+  return {{"name", name_}, {"reduction", reduction_name(reduction_)}};
+}
+
+namespace {
+template <class L>
+std::shared_ptr<Loss> make() {
+  return std::make_shared<L>();
+}
+}  // namespace
+
+std::shared_ptr<Loss> get(const std::string& name) {
+  struct Entry {
+    const char* name;
+    std::shared_ptr<Loss> (*make)();
+  };
+  // Keras's function names, their short aliases and the class names.
+  static const Entry table[] = {
+      {"mse", make<MeanSquaredError>},
+      {"MSE", make<MeanSquaredError>},
+      {"mean_squared_error", make<MeanSquaredError>},
+      {"MeanSquaredError", make<MeanSquaredError>},
+      {"mae", make<MeanAbsoluteError>},
+      {"MAE", make<MeanAbsoluteError>},
+      {"mean_absolute_error", make<MeanAbsoluteError>},
+      {"MeanAbsoluteError", make<MeanAbsoluteError>},
+      {"binary_crossentropy", make<BinaryCrossentropy>},
+      {"BinaryCrossentropy", make<BinaryCrossentropy>},
+      {"categorical_crossentropy", make<CategoricalCrossentropy>},
+      {"CategoricalCrossentropy", make<CategoricalCrossentropy>},
+      {"sparse_categorical_crossentropy", make<SparseCategoricalCrossentropy>},
+      {"SparseCategoricalCrossentropy", make<SparseCategoricalCrossentropy>},
+  };
+  for (const Entry& e : table)
+    if (name == e.name) return e.make();
+  std::string known;
+  for (const Entry& e : table) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  throw ValueError(keras::detail::cat("Could not interpret loss identifier: '", name,
+                                      "'. Known losses: ", known));
+}
+
+}  // namespace keras::losses
