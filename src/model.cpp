@@ -91,6 +91,21 @@ std::vector<Variable> Model::weights() const {
   return r;
 }
 
+std::vector<Variable> Model::trainable_weights() const {
+  std::vector<Variable> r;
+  if (!trainable_) return r;
+  for (auto& l : layers_)
+    for (auto& w : l->trainable_weights()) r.push_back(w);
+  return r;
+}
+
+std::vector<Variable> Model::non_trainable_weights() const {
+  std::vector<Variable> r;
+  for (auto& l : layers_)
+    for (auto& w : trainable_ ? l->non_trainable_weights() : l->weights()) r.push_back(w);
+  return r;
+}
+
 std::shared_ptr<layers::Layer> Model::get_layer(const std::string& name) const {
   std::string known;
   for (auto& l : layers_) {

@@ -82,8 +82,8 @@ std::string Model::summary_string() const {
   }
   line("└", "─", "┴", "┘");
   std::int64_t trainable = 0, non_trainable = 0;
-  for (auto& l : layers_)
-    for (auto& w : l->weights()) (l->trainable() && w.trainable() ? trainable : non_trainable) += w.value().size();
+  for (auto& w : trainable_weights()) trainable += w.value().size();
+  for (auto& w : non_trainable_weights()) non_trainable += w.value().size();
   std::int64_t opt = 0;
   if (state_ && state_->optimizer && state_->optimizer->built())
     for (auto& v : state_->optimizer->variables()) opt += v.value().size();

@@ -340,10 +340,24 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   Tensor h = t.to(Device::cpu());
   std::vector<std::string> cells(h.size());
   std::size_t width = 0;
-  for (std::int64_t i = 0; i < h.size(); ++i) {
-    cells[i] = fmt_elem(h, i);
-    width = std::max(width, cells[i].size());
+  for (std::int64_t i = 0; i < h.size(); ++i) cells[i] = fmt_elem(h, i);
+  if (h.dtype() == float32) {
+    // NumPy aligns the decimal points: pad integer parts left, fractions right.
+    std::size_t ip = 0, fp = 0;
+    bool plain = true;
+    for (auto& c : cells) {
+      auto dot = c.find('.');
+      if (dot == std::string::npos || c.find('e') != std::string::npos) { plain = false; break; }
+      ip = std::max(ip, dot);
+      fp = std::max(fp, c.size() - dot - 1);
+    }
+    if (plain)
+      for (auto& c : cells) {
+        auto dot = c.find('.');
+        c = std::string(ip - dot, ' ') + c + std::string(fp - (c.size() - dot - 1), ' ');
+      }
   }
+  for (auto& c : cells) width = std::max(width, c.size());
   if (h.ndim() == 0) return os << cells[0];
   print_rec(os, h, cells, width, 0, 0, h.size(), h.size() > 1000, 0);
   return os;

@@ -130,6 +130,8 @@ class Model : public layers::Layer {
   Shape compute_output_shape(const Shape& input_shape) const override;
   nlohmann::json get_config() const override;
   std::vector<Variable> weights() const override;
+  std::vector<Variable> trainable_weights() const override;
+  std::vector<Variable> non_trainable_weights() const override;
 
   // --- training API (src/trainer.cpp) ---
   void compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics = {});

@@ -64,8 +64,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // All weights in creation order (Keras's get_weights order).
   virtual std::vector<Variable> weights() const;
-  std::vector<Variable> trainable_weights() const;
-  std::vector<Variable> non_trainable_weights() const;
+  virtual std::vector<Variable> trainable_weights() const;
+  virtual std::vector<Variable> non_trainable_weights() const;
   std::vector<Tensor> get_weights() const;
   // Copies values in; throws ValueError naming the layer, the weight and
   // both shapes when a count or shape differs.
