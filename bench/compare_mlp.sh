@@ -64,6 +64,14 @@ run_one() {
   echo "$line"
 }
 
+# Other work on the machine skews the two sides differently (PyTorch's
+# threads suffer most when the cores are oversubscribed), so say so.
+load_before="$(cut -d' ' -f1 /proc/loadavg)"
+if awk -v l="$load_before" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  echo "compare_mlp: warning: load average $load_before on $(nproc) cores before starting;" \
+    "the figures will be noisy" >&2
+fi
+
 raw=()
 table=()
 for batch in $batches; do
@@ -111,13 +119,13 @@ times across sections.
 HEAD
 fi
 model="$(lscpu | grep 'Model name' | head -1 | sed 's/.*: *//')"
-commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+commit="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
 {
   echo
   echo "## MLP 784-128-10, Adam, Fashion-MNIST — $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "- command: \`bash bench/compare_mlp.sh $pairs \"$batches\"\` (epochs per run: $epochs, peer threads: $threads, pairs: $pairs)"
-  echo "- machine: $model, $(nproc) cores; commit $commit"
+  echo "- machine: $model, $(nproc) cores; load average before/after: $load_before/$(cut -d' ' -f1 /proc/loadavg); commit $commit"
   echo
   echo "| batch | keras.cpp s/epoch | keras.cpp test acc | keras.cpp peak RSS MiB | PyTorch s/epoch | PyTorch test acc | PyTorch peak RSS MiB | ratio |"
   echo "|---|---|---|---|---|---|---|---|"
