@@ -19,7 +19,10 @@ constexpr std::size_t kAlign = 64;
 constexpr int kClasses = 256;
 // Freed bytes kept for reuse; beyond this, blocks go straight back to malloc
 // so that a burst of odd sizes cannot pin memory forever.
-constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 30;
+constexpr std::size_t kMaxCachedBytes = std::size_t{256} << 20;
+// Blocks this large (whole data sets, not per-step tensors) are never cached:
+// holding a freed 188 MB copy of the training set would double peak memory.
+constexpr std::size_t kMaxCachedBlock = std::size_t{16} << 20;
 
 // Maps a byte count to (class index, rounded size).
 int size_class(std::size_t n, std::size_t& rounded) {
@@ -79,7 +82,7 @@ void cached_free(void* p, std::size_t nbytes) {
   if (!p) return;
   std::size_t rounded;
   int cls = size_class(nbytes, rounded);
-  if (cls < kClasses) {
+  if (cls < kClasses && rounded <= kMaxCachedBlock) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
     if (c.cached_bytes + rounded <= kMaxCachedBytes) {

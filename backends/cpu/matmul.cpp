@@ -16,9 +16,11 @@ namespace keras::backend::cpu {
 namespace {
 
 // Below this many multiply-adds OpenBLAS's worker threads cost more than
-// they bring: they wake up, contend with the caller for the two cores and
-// spin. Measured on the MLP's 32x784x128 products: one thread is faster.
-constexpr double kMultiThreadMacs = 4e6;
+// they bring: they wake up, contend with the caller for the cores and spin.
+// Measured with bench/bench_cpu_kernels on 2 cores: one thread is 3-4x
+// faster at 32x128x784 and 128x128x784 (the MLP's products), even at 256^3,
+// and two threads only win from about 512^3.
+constexpr double kMultiThreadMacs = 5e7;
 
 void set_blas_threads(double macs) {
   static const int max_threads = openblas_get_num_threads ? openblas_get_num_threads() : 1;
