@@ -3,9 +3,8 @@
 // log-softmax for logits; for probabilities the output is clipped to
 // [1e-7, 1 - 1e-7], and categorical outputs are first normalised to sum 1).
 #include <cmath>
-#include <numeric>
-
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "keras/losses.hpp"
 #include "keras/ops.hpp"
@@ -20,10 +19,10 @@ std::string or_default(const std::string& name, const char* fallback) {
 }
 
 void check_options(const char* cls, const CrossentropyOptions& o) {
-  KERAS_CHECK(std::isfinite(o.label_smoothing) && o.label_smoothing >= 0.0 &&
-                  o.label_smoothing <= 1.0,
-              ValueError, cls, ": `label_smoothing` must be in [0, 1]. Received: label_smoothing=",
-              o.label_smoothing);
+  KERAS_CHECK(
+      std::isfinite(o.label_smoothing) && o.label_smoothing >= 0.0 && o.label_smoothing <= 1.0,
+      ValueError, cls,
+      ": `label_smoothing` must be in [0, 1]. Received: label_smoothing=", o.label_smoothing);
 }
 
 // The class axis as a non-negative index into a rank-`ndim` tensor.
@@ -64,11 +63,16 @@ void check_labels(const std::string& loss, const Tensor& labels, std::int64_t cl
                   const Tensor& y_pred) {
   if (!labels.device().is_cpu()) return;
   switch (labels.dtype()) {
-    case DType::float32: return check_label_range<float>(loss, labels, classes, y_pred);
-    case DType::int32: return check_label_range<std::int32_t>(loss, labels, classes, y_pred);
-    case DType::int64: return check_label_range<std::int64_t>(loss, labels, classes, y_pred);
-    case DType::uint8: return check_label_range<std::uint8_t>(loss, labels, classes, y_pred);
-    case DType::bool_: return;
+    case DType::float32:
+      return check_label_range<float>(loss, labels, classes, y_pred);
+    case DType::int32:
+      return check_label_range<std::int32_t>(loss, labels, classes, y_pred);
+    case DType::int64:
+      return check_label_range<std::int64_t>(loss, labels, classes, y_pred);
+    case DType::uint8:
+      return check_label_range<std::uint8_t>(loss, labels, classes, y_pred);
+    case DType::bool_:
+      return;
   }
 }
 
@@ -96,8 +100,7 @@ Tensor BinaryCrossentropy::call(const Tensor& y_true, const Tensor& y_pred) cons
               ": y_true and y_pred must have the same shape; received y_true of shape ",
               shape_str(y_true.shape()), " and y_pred of shape ", shape_str(y_pred.shape()));
   // Keras smooths binary targets towards 0.5.
-  if (o_.label_smoothing > 0.0)
-    t = t * (1.0 - o_.label_smoothing) + 0.5 * o_.label_smoothing;
+  if (o_.label_smoothing > 0.0) t = t * (1.0 - o_.label_smoothing) + 0.5 * o_.label_smoothing;
   // The rank may have changed by one (e.g. (N,) against (N, 1)).
   const int axis = a - (y_pred.ndim() - p.ndim());
   return ops::mean(ops::binary_crossentropy(t, p, o_.from_logits), {axis < 0 ? -1 : axis});
@@ -119,14 +122,14 @@ Tensor CategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y_pred)
         y_true.ndim() == y_pred.ndim() - 1 ||
         (y_true.ndim() == y_pred.ndim() && y_true.shape(-1) == 1 && y_pred.shape(-1) > 1);
     throw ValueError(keras::detail::cat(
-        name_, ": y_true and y_pred must have the same shape (one-hot or soft labels); received "
-        "y_true of shape ", shape_str(y_true.shape()), " and y_pred of shape ",
-        shape_str(y_pred.shape()),
+        name_,
+        ": y_true and y_pred must have the same shape (one-hot or soft labels); received "
+        "y_true of shape ",
+        shape_str(y_true.shape()), " and y_pred of shape ", shape_str(y_pred.shape()),
         looks_sparse ? ". For integer class labels use sparse_categorical_crossentropy" : ""));
   }
   return ops::categorical_crossentropy(move_to_last(detail::as_float(y_true), a),
-                                       move_to_last(y_pred, a), o_.from_logits,
-                                       o_.label_smoothing);
+                                       move_to_last(y_pred, a), o_.from_logits, o_.label_smoothing);
 }
 
 nlohmann::json CategoricalCrossentropy::get_config() const {
@@ -152,9 +155,9 @@ Tensor SparseCategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y
     Shape expect1 = expect;
     expect1.push_back(1);
     throw ValueError(keras::detail::cat(
-        name_, ": expected integer labels of shape ", shape_str(expect), " or ",
-        shape_str(expect1), " for y_pred of shape ", shape_str(y_pred.shape()),
-        "; received y_true of shape ", shape_str(y_true.shape()),
+        name_, ": expected integer labels of shape ", shape_str(expect), " or ", shape_str(expect1),
+        " for y_pred of shape ", shape_str(y_pred.shape()), "; received y_true of shape ",
+        shape_str(y_true.shape()),
         y_true.shape() == y_pred.shape() ? ". For one-hot labels use categorical_crossentropy"
                                          : ""));
   }

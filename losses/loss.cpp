@@ -47,9 +47,12 @@ namespace {
 
 const char* reduction_name(Reduction r) {
   switch (r) {
-    case Reduction::sum_over_batch_size: return "sum_over_batch_size";
-    case Reduction::sum: return "sum";
-    case Reduction::none: return "none";
+    case Reduction::sum_over_batch_size:
+      return "sum_over_batch_size";
+    case Reduction::sum:
+      return "sum";
+    case Reduction::none:
+      return "none";
   }
   return "none";
 }
@@ -72,10 +75,10 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred,
       w = w.reshape(s);
     }
     for (int i = 0; ok && i < w.ndim(); ++i) ok = w.shape(i) == 1 || w.shape(i) == v.shape(i);
-    KERAS_CHECK(ok, ValueError, name_, ": sample_weight of shape ",
-                shape_str(sample_weight.shape()),
-                " cannot be broadcast to the per-sample losses of shape ", shape_str(values.shape()),
-                " (y_true ", shape_str(y_true.shape()), ", y_pred ", shape_str(y_pred.shape()), ")");
+    KERAS_CHECK(
+        ok, ValueError, name_, ": sample_weight of shape ", shape_str(sample_weight.shape()),
+        " cannot be broadcast to the per-sample losses of shape ", shape_str(values.shape()),
+        " (y_true ", shape_str(y_true.shape()), ", y_pred ", shape_str(y_pred.shape()), ")");
     values = v * w;
   }
   // Keras's reduce_values: a scalar (or an empty batch under "none") is

@@ -20,7 +20,8 @@ Adagrad::Adagrad(AdagradOptions o)
     : Optimizer(o.learning_rate, named(o.base, "adagrad")), o_(std::move(o)) {
   KERAS_CHECK(o_.initial_accumulator_value >= 0.0, ValueError,
               "Adagrad: `initial_accumulator_value` must be non-negative. Received: "
-              "initial_accumulator_value=", o_.initial_accumulator_value);
+              "initial_accumulator_value=",
+              o_.initial_accumulator_value);
   KERAS_CHECK(o_.epsilon >= 0.0, ValueError,
               "Adagrad: `epsilon` must be non-negative. Received: epsilon=", o_.epsilon);
 }

@@ -8,7 +8,6 @@
 // Slots follow Keras 3's Adam.build: every variable's "momentum", then every
 // "velocity", then (amsgrad) every "velocity_hat".
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
@@ -66,8 +65,8 @@ void Adam::update_step(const Tensor& grad, Variable& var, std::size_t index, dou
   Tensor vel = slots_[n + index].value();
   if (o_.amsgrad) {
     Tensor vhat = slots_[2 * n + index].value();
-    ops::adam_update(v, grad, m, vel, &vhat, lr, o_.beta_1, o_.beta_2, o_.epsilon,
-                     iterations_ + 1, decoupled_decay_);
+    ops::adam_update(v, grad, m, vel, &vhat, lr, o_.beta_1, o_.beta_2, o_.epsilon, iterations_ + 1,
+                     decoupled_decay_);
   } else {
     ops::adam_update(v, grad, m, vel, nullptr, lr, o_.beta_1, o_.beta_2, o_.epsilon,
                      iterations_ + 1, decoupled_decay_);

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "keras/autograd.hpp"
@@ -46,7 +45,8 @@ Optimizer::Optimizer(double learning_rate, BaseOptions base)
                      int(base_.global_clipnorm.has_value());
   KERAS_CHECK(n_clip <= 1, ValueError,
               "Optimizer: only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
-              "Received: clipnorm=", optional_json(base_.clipnorm).dump(),
+              "Received: clipnorm=",
+              optional_json(base_.clipnorm).dump(),
               ", clipvalue=", optional_json(base_.clipvalue).dump(),
               ", global_clipnorm=", optional_json(base_.global_clipnorm).dump());
 }
@@ -56,14 +56,14 @@ double Optimizer::learning_rate() const {
 }
 
 void Optimizer::set_learning_rate(double lr) {
-  KERAS_CHECK(!schedule_, TypeError,
-              "This optimizer was created with a LearningRateSchedule (",
+  KERAS_CHECK(!schedule_, TypeError, "This optimizer was created with a LearningRateSchedule (",
               schedule_ ? schedule_->class_name() : std::string(),
               "), hence its learning rate is not settable. Create the optimizer with a float "
-              "learning_rate instead. Received: learning_rate=", lr);
-  KERAS_CHECK(std::isfinite(lr) && lr >= 0.0, ValueError,
-              "Optimizer: `learning_rate` must be a non-negative number. Received: learning_rate=",
+              "learning_rate instead. Received: learning_rate=",
               lr);
+  KERAS_CHECK(
+      std::isfinite(lr) && lr >= 0.0, ValueError,
+      "Optimizer: `learning_rate` must be a non-negative number. Received: learning_rate=", lr);
   learning_rate_ = lr;
 }
 
@@ -104,9 +104,9 @@ void Optimizer::build(const std::vector<Variable>& vars) {
 
 void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
                                 const std::vector<Variable>& vars) {
-  KERAS_CHECK(grads.size() == vars.size(), ValueError,
-              class_name(), ".apply_gradients: expected one gradient per variable; received ",
-              grads.size(), " gradients for ", vars.size(), " variables");
+  KERAS_CHECK(grads.size() == vars.size(), ValueError, class_name(),
+              ".apply_gradients: expected one gradient per variable; received ", grads.size(),
+              " gradients for ", vars.size(), " variables");
   if (grads.empty()) return;  // Keras: an empty list is a no-op
   autograd::NoGradGuard no_grad;
   if (!built_) build(vars);

@@ -9,7 +9,6 @@
 // Slots (Keras order): every "velocity", then every "momentum" (momentum >
 // 0), then every "average_gradient" (centered).
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"

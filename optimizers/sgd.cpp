@@ -4,7 +4,6 @@
 //   var += momentum * m - lr * g         (nesterov, with the new m)
 //   var -= lr * g                        (no momentum: no slot is created)
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"

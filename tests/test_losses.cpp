@@ -2,7 +2,6 @@
 // reductions and sample weights, logits against probabilities, label
 // smoothing, shape errors, get() and gradients by finite differences.
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "keras/backend.hpp"  // test_helpers.hpp uses keras::backend
@@ -90,7 +89,9 @@ TEST_CASE("losses: (N,) targets against (N, 1) predictions line up as in Keras")
   losses::MeanSquaredError mse({.reduction = losses::Reduction::none});
   testing::check_close(mse(yt, yp), {1, 0, 4}, 1e-6, 0, "(N,) vs (N,1)");
   testing::check_close(mse(yp, yt), {1, 0, 4}, 1e-6, 0, "(N,1) vs (N,)");
-  std::string m = error_of([&] { losses::MeanSquaredError()(Tensor::zeros({4, 3}), Tensor::zeros({4, 2})); });
+  std::string m = error_of([&] {
+    losses::MeanSquaredError()(Tensor::zeros({4, 3}), Tensor::zeros({4, 2}));
+  });
   CHECK(contains(m, "mean_squared_error"));
   CHECK(contains(m, "(4, 3)"));
   CHECK(contains(m, "(4, 2)"));
@@ -160,8 +161,8 @@ TEST_CASE("losses: binary crossentropy on probabilities, logits and with label s
   testing::check_close(bl.call(yt, xl), wl, 1e-5, 1e-5, "bce logits (large |z| included)");
   // Moderate logits: from_logits agrees with probabilities.
   Tensor xm({2, 3}, std::vector<float>{2.0f, -1.5f, 0.3f, 1.0f, -0.5f, 0.7f});
-  testing::check_close(bl.call(yt, xm), b.call(yt, ops::sigmoid(xm)).to_vector<float>(), 1e-5,
-                       1e-4, "bce logits vs probabilities");
+  testing::check_close(bl.call(yt, xm), b.call(yt, ops::sigmoid(xm)).to_vector<float>(), 1e-5, 1e-4,
+                       "bce logits vs probabilities");
   // (N,) labels against (N, 1) outputs.
   Tensor y1({3}, std::vector<float>{1, 0, 1});
   Tensor p1({3, 1}, std::vector<float>{0.8f, 0.4f, 0.5f});
@@ -172,7 +173,8 @@ TEST_CASE("losses: binary crossentropy on probabilities, logits and with label s
 
 TEST_CASE("losses: categorical crossentropy normalises and clips probabilities") {
   const std::vector<std::vector<double>> t = {{0, 1, 0}, {0.2, 0.3, 0.5}};
-  const std::vector<std::vector<double>> p = {{0.2, 0.6, 0.6}, {0.0, 0.5, 0.5}};  // row 0 sums to 1.4
+  const std::vector<std::vector<double>> p = {{0.2, 0.6, 0.6},
+                                              {0.0, 0.5, 0.5}};  // row 0 sums to 1.4
   Tensor yt({{0, 1, 0}, {0.2f, 0.3f, 0.5f}});
   Tensor yp({{0.2f, 0.6f, 0.6f}, {0.0f, 0.5f, 0.5f}});
   losses::CategoricalCrossentropy c;
@@ -182,8 +184,9 @@ TEST_CASE("losses: categorical crossentropy normalises and clips probabilities")
   const std::vector<std::vector<double>> x = {{1.0, 2.0, -1.0}, {0.5, -0.5, 3.0}};
   Tensor xl({{1.0f, 2.0f, -1.0f}, {0.5f, -0.5f, 3.0f}});
   losses::CategoricalCrossentropy cl({.from_logits = true});
-  testing::check_close(cl.call(yt, xl), {float(cce_logits(t[0], x[0])), float(cce_logits(t[1], x[1]))},
-                       1e-5, 1e-5, "cce logits");
+  testing::check_close(cl.call(yt, xl),
+                       {float(cce_logits(t[0], x[0])), float(cce_logits(t[1], x[1]))}, 1e-5, 1e-5,
+                       "cce logits");
   // Probabilities from a softmax agree with the logits.
   testing::check_close(c.call(yt, ops::softmax(xl)), cl.call(yt, xl).to_vector<float>(), 1e-5, 1e-4,
                        "cce softmax probabilities vs logits");
@@ -207,12 +210,13 @@ TEST_CASE("losses: categorical crossentropy normalises and clips probabilities")
 
 TEST_CASE("losses: categorical crossentropy over another class axis") {
   // Classes on axis 0: the same as transposing to put them last.
-  Tensor yt({{0, 1}, {1, 0}, {0, 0}});       // (C=3, N=2)
+  Tensor yt({{0, 1}, {1, 0}, {0, 0}});  // (C=3, N=2)
   Tensor xl({{1, 2}, {2, 0.5f}, {-1, 3}});
   losses::CategoricalCrossentropy c0({.from_logits = true, .axis = 0});
   losses::CategoricalCrossentropy cl({.from_logits = true});
-  testing::check_close(c0.call(yt, xl), cl.call(ops::transpose(yt), ops::transpose(xl)).to_vector<float>(),
-                       1e-6, 1e-6, "axis 0");
+  testing::check_close(c0.call(yt, xl),
+                       cl.call(ops::transpose(yt), ops::transpose(xl)).to_vector<float>(), 1e-6,
+                       1e-6, "axis 0");
 }
 
 TEST_CASE("losses: sparse categorical crossentropy equals categorical on one-hot labels") {
@@ -221,7 +225,8 @@ TEST_CASE("losses: sparse categorical crossentropy equals categorical on one-hot
   Tensor probs = ops::softmax(xl).detach();
   losses::SparseCategoricalCrossentropy sl({.from_logits = true});
   losses::SparseCategoricalCrossentropy sp;
-  const auto want_l = losses::CategoricalCrossentropy({.from_logits = true}).call(onehot, xl).to_vector<float>();
+  const auto want_l =
+      losses::CategoricalCrossentropy({.from_logits = true}).call(onehot, xl).to_vector<float>();
   const auto want_p = losses::CategoricalCrossentropy().call(onehot, probs).to_vector<float>();
   // Labels as int64 (N,), int32 (N, 1) and float32 (N,).
   Tensor l64({4}, std::vector<std::int64_t>{1, 0, 2, 2});
@@ -231,20 +236,23 @@ TEST_CASE("losses: sparse categorical crossentropy equals categorical on one-hot
     testing::check_close(sl.call(labels, xl), want_l, 1e-5, 1e-5, "sparse logits");
     testing::check_close(sp.call(labels, probs), want_p, 1e-5, 1e-5, "sparse probabilities");
   }
-  CHECK(sl(l64, xl).item() == doctest::Approx((want_l[0] + want_l[1] + want_l[2] + want_l[3]) / 4).epsilon(1e-5));
+  CHECK(sl(l64, xl).item() ==
+        doctest::Approx((want_l[0] + want_l[1] + want_l[2] + want_l[3]) / 4).epsilon(1e-5));
   // Label smoothing matches the categorical loss on smoothed one-hot labels.
   losses::SparseCategoricalCrossentropy ss({.from_logits = true, .label_smoothing = 0.1});
-  testing::check_close(ss.call(l64, xl),
-                       losses::CategoricalCrossentropy({.from_logits = true, .label_smoothing = 0.1})
-                           .call(onehot, xl)
-                           .to_vector<float>(),
-                       1e-5, 1e-5, "sparse label smoothing");
+  testing::check_close(
+      ss.call(l64, xl),
+      losses::CategoricalCrossentropy({.from_logits = true, .label_smoothing = 0.1})
+          .call(onehot, xl)
+          .to_vector<float>(),
+      1e-5, 1e-5, "sparse label smoothing");
   // Probabilities that are not normalised: normalised, then clipped.
   Tensor raw({{0.2f, 0.6f, 0.6f}, {0.0f, 0.5f, 0.5f}});
   Tensor lab({2}, std::vector<std::int64_t>{1, 0});
-  testing::check_close(sp.call(lab, raw),
-                       {float(cce_probs({0, 1, 0}, {0.2, 0.6, 0.6})), float(cce_probs({1, 0, 0}, {0, 0.5, 0.5}))},
-                       1e-5, 1e-5, "sparse raw probabilities");
+  testing::check_close(
+      sp.call(lab, raw),
+      {float(cce_probs({0, 1, 0}, {0.2, 0.6, 0.6})), float(cce_probs({1, 0, 0}, {0, 0.5, 0.5}))},
+      1e-5, 1e-5, "sparse raw probabilities");
 }
 
 TEST_CASE("losses: sparse categorical crossentropy rejects bad labels and shapes") {
@@ -277,32 +285,48 @@ TEST_CASE("losses: gradients match central finite differences") {
   Tensor probs({{0.2f, 0.3f, 0.5f}, {0.6f, 0.3f, 0.1f}});
   Tensor logits({{0.5f, -1.0f, 2.0f}, {1.0f, 0.2f, -0.3f}});
 
-  testing::gradcheck("mse", [&](V& in) { return losses::MeanSquaredError()(reg_t, in[0], w); }, {reg_p.clone()}, 1e-3);
-  testing::gradcheck("mae", [&](V& in) { return losses::MeanAbsoluteError()(reg_t, in[0]); }, {reg_p.clone()}, 1e-3);
-  testing::gradcheck("bce probabilities",
-                     [&](V& in) { return losses::BinaryCrossentropy({.label_smoothing = 0.1})(bin_t, in[0]); },
-                     {probs.clone()}, 1e-3);
-  testing::gradcheck("bce logits",
-                     [&](V& in) { return losses::BinaryCrossentropy({.from_logits = true})(bin_t, in[0], w); },
-                     {logits.clone()}, 1e-3);
-  testing::gradcheck("cce probabilities", [&](V& in) { return losses::CategoricalCrossentropy()(yt, in[0]); },
-                     {probs.clone()}, 1e-3);
-  testing::gradcheck("cce logits",
-                     [&](V& in) {
-                       return losses::CategoricalCrossentropy({.from_logits = true, .label_smoothing = 0.2})(yt, in[0]);
-                     },
-                     {logits.clone()}, 1e-3);
-  testing::gradcheck("cce through softmax", [&](V& in) { return losses::CategoricalCrossentropy()(yt, ops::softmax(in[0])); },
-                     {logits.clone()}, 1e-3);
-  testing::gradcheck("sparse logits",
-                     [&](V& in) { return losses::SparseCategoricalCrossentropy({.from_logits = true})(labels, in[0], w); },
-                     {logits.clone()}, 1e-3);
-  testing::gradcheck("sparse probabilities",
-                     [&](V& in) { return losses::SparseCategoricalCrossentropy()(labels, in[0]); }, {probs.clone()},
-                     1e-3);
-  testing::gradcheck("sparse through softmax",
-                     [&](V& in) { return losses::SparseCategoricalCrossentropy()(labels, ops::softmax(in[0])); },
-                     {logits.clone()}, 1e-3);
+  testing::gradcheck(
+      "mse", [&](V& in) { return losses::MeanSquaredError()(reg_t, in[0], w); }, {reg_p.clone()},
+      1e-3);
+  testing::gradcheck(
+      "mae", [&](V& in) { return losses::MeanAbsoluteError()(reg_t, in[0]); }, {reg_p.clone()},
+      1e-3);
+  testing::gradcheck(
+      "bce probabilities",
+      [&](V& in) { return losses::BinaryCrossentropy({.label_smoothing = 0.1})(bin_t, in[0]); },
+      {probs.clone()}, 1e-3);
+  testing::gradcheck(
+      "bce logits",
+      [&](V& in) { return losses::BinaryCrossentropy({.from_logits = true})(bin_t, in[0], w); },
+      {logits.clone()}, 1e-3);
+  testing::gradcheck(
+      "cce probabilities", [&](V& in) { return losses::CategoricalCrossentropy()(yt, in[0]); },
+      {probs.clone()}, 1e-3);
+  testing::gradcheck(
+      "cce logits",
+      [&](V& in) {
+        return losses::CategoricalCrossentropy({.from_logits = true, .label_smoothing = 0.2})(
+            yt, in[0]);
+      },
+      {logits.clone()}, 1e-3);
+  testing::gradcheck(
+      "cce through softmax",
+      [&](V& in) { return losses::CategoricalCrossentropy()(yt, ops::softmax(in[0])); },
+      {logits.clone()}, 1e-3);
+  testing::gradcheck(
+      "sparse logits",
+      [&](V& in) {
+        return losses::SparseCategoricalCrossentropy({.from_logits = true})(labels, in[0], w);
+      },
+      {logits.clone()}, 1e-3);
+  testing::gradcheck(
+      "sparse probabilities",
+      [&](V& in) { return losses::SparseCategoricalCrossentropy()(labels, in[0]); },
+      {probs.clone()}, 1e-3);
+  testing::gradcheck(
+      "sparse through softmax",
+      [&](V& in) { return losses::SparseCategoricalCrossentropy()(labels, ops::softmax(in[0])); },
+      {logits.clone()}, 1e-3);
 }
 
 TEST_CASE("losses: get() resolves Keras names and aliases") {
@@ -327,7 +351,8 @@ TEST_CASE("losses: get_config has Keras's keys") {
   CHECK(c["reduction"] == "sum_over_batch_size");
   CHECK(c["from_logits"] == true);
   CHECK(c["ignore_class"].is_null());
-  auto b = losses::BinaryCrossentropy({.label_smoothing = 0.1, .reduction = losses::Reduction::sum, .name = "bce"})
+  auto b = losses::BinaryCrossentropy(
+               {.label_smoothing = 0.1, .reduction = losses::Reduction::sum, .name = "bce"})
                .get_config();
   CHECK(b["name"] == "bce");
   CHECK(b["reduction"] == "sum");

@@ -41,7 +41,8 @@ TEST_CASE("metrics: Mean accumulates over batches, weighted or not") {
   metrics::Mean s;
   s.update_state(Tensor(), Tensor({2}, std::vector<float>{2, 4}));
   CHECK(s.result() == doctest::Approx(3.0));
-  CHECK_THROWS_AS(s.update(Tensor({2}, std::vector<float>{1, 2}), Tensor::ones({3})), keras::ValueError);
+  CHECK_THROWS_AS(s.update(Tensor({2}, std::vector<float>{1, 2}), Tensor::ones({3})),
+                  keras::ValueError);
 }
 
 TEST_CASE("metrics: Mean of tensors that require gradients records nothing") {
@@ -54,22 +55,24 @@ TEST_CASE("metrics: Mean of tensors that require gradients records nothing") {
 
 TEST_CASE("metrics: accuracy functions per sample") {
   Tensor probs({{0.1f, 0.6f, 0.3f}, {0.05f, 0.95f, 0.0f}, {0.5f, 0.2f, 0.3f}});
-  testing::check_close(metrics::sparse_categorical_accuracy(labels64({2, 1, 0}), probs), {0, 1, 1}, 0, 0,
-                       "sparse (N,) int64");
-  testing::check_close(metrics::sparse_categorical_accuracy(Tensor({3, 1}, std::vector<float>{1, 1, 2}), probs),
-                       {1, 1, 0}, 0, 0, "sparse (N, 1) float");
+  testing::check_close(metrics::sparse_categorical_accuracy(labels64({2, 1, 0}), probs), {0, 1, 1},
+                       0, 0, "sparse (N,) int64");
   testing::check_close(
-      metrics::sparse_categorical_accuracy(Tensor({3}, std::vector<std::int32_t>{1, 0, 0}), probs), {1, 0, 1}, 0,
-      0, "sparse int32");
+      metrics::sparse_categorical_accuracy(Tensor({3, 1}, std::vector<float>{1, 1, 2}), probs),
+      {1, 1, 0}, 0, 0, "sparse (N, 1) float");
+  testing::check_close(
+      metrics::sparse_categorical_accuracy(Tensor({3}, std::vector<std::int32_t>{1, 0, 0}), probs),
+      {1, 0, 1}, 0, 0, "sparse int32");
   CHECK(metrics::sparse_categorical_accuracy(labels64({2, 1, 0}), probs).shape() == Shape{3});
   Tensor onehot({{0, 0, 1}, {0, 1, 0}, {1, 0, 0}});
-  testing::check_close(metrics::categorical_accuracy(onehot, probs), {0, 1, 1}, 0, 0, "categorical");
+  testing::check_close(metrics::categorical_accuracy(onehot, probs), {0, 1, 1}, 0, 0,
+                       "categorical");
   // Binary: strictly above 0.5 counts as 1; the mean runs over the last axis.
   Tensor bt({{1, 0}, {1, 1}});
   Tensor bp({{0.7f, 0.5f}, {0.5f, 0.51f}});
   testing::check_close(metrics::binary_accuracy(bt, bp), {1.0f, 0.5f}, 1e-7, 0, "binary");
-  testing::check_close(metrics::accuracy(Tensor({{1, 2}, {3, 4}}), Tensor({{1, 0}, {3, 4}})), {0.5f, 1.0f}, 1e-7,
-                       0, "exact match");
+  testing::check_close(metrics::accuracy(Tensor({{1, 2}, {3, 4}}), Tensor({{1, 0}, {3, 4}})),
+                       {0.5f, 1.0f}, 1e-7, 0, "exact match");
   CHECK_THROWS_AS(metrics::sparse_categorical_accuracy(labels64({1, 2}), probs), keras::ValueError);
   CHECK_THROWS_AS(metrics::categorical_accuracy(Tensor::zeros({3, 2}), probs), keras::ValueError);
 }
@@ -87,7 +90,8 @@ TEST_CASE("metrics: Keras's documented examples, with and without sample weights
   CHECK(run(acc, at, ap, Tensor({4}, std::vector<float>{1, 1, 0, 0})) == doctest::Approx(0.5));
 
   metrics::BinaryAccuracy bin;
-  Tensor bt({4, 1}, std::vector<float>{1, 1, 0, 0}), bp({4, 1}, std::vector<float>{0.98f, 1, 0, 0.6f});
+  Tensor bt({4, 1}, std::vector<float>{1, 1, 0, 0}),
+      bp({4, 1}, std::vector<float>{0.98f, 1, 0, 0.6f});
   CHECK(run(bin, bt, bp, none) == doctest::Approx(0.75));
   CHECK(run(bin, bt, bp, Tensor({4}, std::vector<float>{1, 0, 0, 1})) == doctest::Approx(0.5));
 
@@ -102,11 +106,13 @@ TEST_CASE("metrics: Keras's documented examples, with and without sample weights
   CHECK(run(sp, st, sq, Tensor({2}, std::vector<float>{0.7f, 0.3f})) == doctest::Approx(0.3));
 
   metrics::MeanSquaredError mse;
-  CHECK(run(mse, Tensor({{0, 1}, {0, 0}}), Tensor({{1, 1}, {0, 0}}), none) == doctest::Approx(0.25));
-  CHECK(run(mse, Tensor({{0, 1}, {0, 0}}), Tensor({{1, 1}, {0, 0}}), Tensor({2}, std::vector<float>{1, 0})) ==
-        doctest::Approx(0.5));
+  CHECK(run(mse, Tensor({{0, 1}, {0, 0}}), Tensor({{1, 1}, {0, 0}}), none) ==
+        doctest::Approx(0.25));
+  CHECK(run(mse, Tensor({{0, 1}, {0, 0}}), Tensor({{1, 1}, {0, 0}}),
+            Tensor({2}, std::vector<float>{1, 0})) == doctest::Approx(0.5));
   metrics::MeanAbsoluteError mae;
-  CHECK(run(mae, Tensor({{0, 1}, {0, 0}}), Tensor({{1, 1}, {0, 0}}), none) == doctest::Approx(0.25));
+  CHECK(run(mae, Tensor({{0, 1}, {0, 0}}), Tensor({{1, 1}, {0, 0}}), none) ==
+        doctest::Approx(0.25));
   CHECK(mse.name() == "mean_squared_error");
   CHECK(mae.class_name() == "MeanAbsoluteError");
 }
@@ -133,7 +139,8 @@ TEST_CASE("metrics: get() resolves \"accuracy\" from the loss and the shapes, as
   auto m = metrics::get("accuracy", &scce, {32}, {32, 10});
   CHECK(m->class_name() == "SparseCategoricalAccuracy");
   CHECK(m->name() == "accuracy");  // the log key stays what the user wrote
-  CHECK(metrics::get("accuracy", &scce, {32, 1}, {32, 10})->class_name() == "SparseCategoricalAccuracy");
+  CHECK(metrics::get("accuracy", &scce, {32, 1}, {32, 10})->class_name() ==
+        "SparseCategoricalAccuracy");
   CHECK(metrics::get("accuracy", &cce, {32, 10}, {32, 10})->class_name() == "CategoricalAccuracy");
   CHECK(metrics::get("accuracy", &bce, {32, 1}, {32, 1})->class_name() == "BinaryAccuracy");
   CHECK(metrics::get("accuracy", &mse, {32}, {32, 1})->class_name() == "BinaryAccuracy");
@@ -148,7 +155,8 @@ TEST_CASE("metrics: get() resolves \"accuracy\" from the loss and the shapes, as
   auto e = metrics::get("mse", &mse, {8, 1}, {8, 1});
   CHECK(e->class_name() == "MeanSquaredError");
   CHECK(e->name() == "mse");
-  CHECK(metrics::get("mean_absolute_error", nullptr, {8}, {8})->class_name() == "MeanAbsoluteError");
+  CHECK(metrics::get("mean_absolute_error", nullptr, {8}, {8})->class_name() ==
+        "MeanAbsoluteError");
   CHECK(metrics::get("mae", nullptr, {8}, {8})->name() == "mae");
   CHECK(metrics::get("sparse_categorical_accuracy", nullptr, {8}, {8, 3})->class_name() ==
         "SparseCategoricalAccuracy");

@@ -2,7 +2,6 @@
 // of Keras 3's formula, clipping and weight decay, slot order and names,
 // configs, schedules, errors and convergence on a quadratic.
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "keras/backend.hpp"  // test_helpers.hpp uses keras::backend
@@ -64,26 +63,41 @@ std::vector<Vec> clipped(std::vector<Vec> g, const Clip& c) {
   return g;
 }
 
-// Runs `o` for three steps and compares with the reference (decoupled weight
-// decay var -= lr * wd * var applied before each step, as Keras does).
-void check_three_steps(opt::Optimizer& o, RefStep ref, double lr, double wd, const Clip& clip,
-                       const std::string& what) {
-  INFO(what);
-  auto vars = make_vars();
-  std::vector<Vec> want = kInit;
-  for (int step = 0; step < 3; ++step) {
-    std::vector<Tensor> grads = {Tensor({5}, to_f(kGrads[step][0])),
-                                 Tensor({3}, to_f(kGrads[step][1]))};
-    o.apply_gradients(grads, vars);
-    for (auto& v : want)
-      for (double& x : v) x -= lr * wd * x;
-    ref(want, clipped(kGrads[step], clip), step + 1);
-    for (std::size_t i = 0; i < vars.size(); ++i)
-      testing::check_close(vars[i].value(), to_f(want[i]), 1e-5, 1e-4,
-                           what + ", step " + std::to_string(step + 1) + ", variable " +
-                               std::to_string(i));
+// Runs a fresh optimizer from `make` for three steps on every device and
+// compares with a fresh reference (decoupled weight decay var -= lr * wd * var
+// applied before each step, as Keras does).
+using MakeOpt = std::function<std::unique_ptr<opt::Optimizer>()>;
+using MakeRef = std::function<RefStep()>;
+
+void check_three_steps(const MakeOpt& make, const MakeRef& make_ref, double lr, double wd,
+                       const Clip& clip, const std::string& what) {
+  for (const keras::Device& d : testing::devices()) {
+    const std::string where = what + " on " + d.str();
+    INFO(where);
+    auto o = make();
+    RefStep ref = make_ref();
+    std::vector<Variable> vars = {Variable(Tensor({5}, to_f(kInit[0])).to(d), "dense/kernel"),
+                                  Variable(Tensor({3}, to_f(kInit[1])).to(d), "dense/bias")};
+    std::vector<Vec> want = kInit;
+    for (int step = 0; step < 3; ++step) {
+      std::vector<Tensor> grads = {Tensor({5}, to_f(kGrads[step][0])).to(d),
+                                   Tensor({3}, to_f(kGrads[step][1])).to(d)};
+      o->apply_gradients(grads, vars);
+      for (auto& v : want)
+        for (double& x : v) x -= lr * wd * x;
+      ref(want, clipped(kGrads[step], clip), step + 1);
+      for (std::size_t i = 0; i < vars.size(); ++i)
+        testing::check_close(
+            vars[i].value(), to_f(want[i]), 1e-5, 1e-4,
+            where + ", step " + std::to_string(step + 1) + ", variable " + std::to_string(i));
+    }
+    CHECK(o->iterations() == 3);
   }
-  CHECK(o.iterations() == 3);
+}
+
+template <class O, class Options>
+MakeOpt maker(Options o) {
+  return [o] { return std::unique_ptr<opt::Optimizer>(std::make_unique<O>(o)); };
 }
 
 // Per-variable state for the references.
@@ -176,71 +190,94 @@ std::vector<std::string> slot_names(const opt::Optimizer& o) {
 }  // namespace
 
 TEST_CASE("optimizers: SGD, momentum and nesterov match Keras's formula over 3 steps") {
-  opt::SGD plain({.learning_rate = 0.1});
-  check_three_steps(plain, sgd_ref(0.1, 0, false), 0.1, 0, {}, "SGD");
-  opt::SGD mom({.learning_rate = 0.05, .momentum = 0.9});
-  check_three_steps(mom, sgd_ref(0.05, 0.9, false), 0.05, 0, {}, "SGD momentum");
-  opt::SGD nest({.learning_rate = 0.05, .momentum = 0.8, .nesterov = true});
-  check_three_steps(nest, sgd_ref(0.05, 0.8, true), 0.05, 0, {}, "SGD nesterov");
+  check_three_steps(
+      maker<opt::SGD>(opt::SGDOptions{.learning_rate = 0.1}), [] { return sgd_ref(0.1, 0, false); },
+      0.1, 0, {}, "SGD");
+  check_three_steps(
+      maker<opt::SGD>(opt::SGDOptions{.learning_rate = 0.05, .momentum = 0.9}),
+      [] { return sgd_ref(0.05, 0.9, false); }, 0.05, 0, {}, "SGD momentum");
+  check_three_steps(
+      maker<opt::SGD>(opt::SGDOptions{.learning_rate = 0.05, .momentum = 0.8, .nesterov = true}),
+      [] { return sgd_ref(0.05, 0.8, true); }, 0.05, 0, {}, "SGD nesterov");
 }
 
 TEST_CASE("optimizers: Adam and AMSGrad match Keras's formula over 3 steps") {
-  opt::Adam adam({.learning_rate = 0.01});
-  check_three_steps(adam, adam_ref(0.01, 0.9, 0.999, 1e-7, false), 0.01, 0, {}, "Adam");
-  opt::Adam custom({.learning_rate = 0.02, .beta_1 = 0.8, .beta_2 = 0.95, .epsilon = 1e-3});
-  check_three_steps(custom, adam_ref(0.02, 0.8, 0.95, 1e-3, false), 0.02, 0, {}, "Adam custom");
+  check_three_steps(
+      maker<opt::Adam>(opt::AdamOptions{.learning_rate = 0.01}),
+      [] { return adam_ref(0.01, 0.9, 0.999, 1e-7, false); }, 0.01, 0, {}, "Adam");
+  check_three_steps(
+      maker<opt::Adam>(
+          opt::AdamOptions{.learning_rate = 0.02, .beta_1 = 0.8, .beta_2 = 0.95, .epsilon = 1e-3}),
+      [] { return adam_ref(0.02, 0.8, 0.95, 1e-3, false); }, 0.02, 0, {}, "Adam custom");
   // The gradient sizes shrink and grow between steps, so vhat differs from v.
-  opt::Adam ams({.learning_rate = 0.01, .beta_2 = 0.5, .amsgrad = true});
-  check_three_steps(ams, adam_ref(0.01, 0.9, 0.5, 1e-7, true), 0.01, 0, {}, "AMSGrad");
+  check_three_steps(
+      maker<opt::Adam>(opt::AdamOptions{.learning_rate = 0.01, .beta_2 = 0.5, .amsgrad = true}),
+      [] { return adam_ref(0.01, 0.9, 0.5, 1e-7, true); }, 0.01, 0, {}, "AMSGrad");
 }
 
 TEST_CASE("optimizers: decoupled weight decay (AdamW, Adam, SGD) is applied before the step") {
-  opt::AdamW adamw({.learning_rate = 0.01, .weight_decay = 0.1});
-  check_three_steps(adamw, adam_ref(0.01, 0.9, 0.999, 1e-7, false), 0.01, 0.1, {}, "AdamW");
+  check_three_steps(
+      maker<opt::AdamW>(opt::AdamWOptions{.learning_rate = 0.01, .weight_decay = 0.1}),
+      [] { return adam_ref(0.01, 0.9, 0.999, 1e-7, false); }, 0.01, 0.1, {}, "AdamW");
   opt::AdamW adamw_default;
   CHECK(adamw_default.get_config()["weight_decay"].get<double>() == doctest::Approx(0.004));
-  opt::Adam adam_wd({.learning_rate = 0.01, .amsgrad = true, .base = {.weight_decay = 0.2}});
-  check_three_steps(adam_wd, adam_ref(0.01, 0.9, 0.999, 1e-7, true), 0.01, 0.2, {},
-                    "Adam amsgrad + weight_decay");
-  opt::SGD sgd_wd({.learning_rate = 0.1, .momentum = 0.5, .base = {.weight_decay = 0.3}});
-  check_three_steps(sgd_wd, sgd_ref(0.1, 0.5, false), 0.1, 0.3, {}, "SGD + weight_decay");
-  opt::RMSprop rms_wd({.learning_rate = 0.01, .base = {.weight_decay = 0.5}});
-  check_three_steps(rms_wd, rmsprop_ref(0.01, 0.9, 0, 1e-7, false), 0.01, 0.5, {},
-                    "RMSprop + weight_decay");
+  check_three_steps(
+      maker<opt::Adam>(
+          opt::AdamOptions{.learning_rate = 0.01, .amsgrad = true, .base = {.weight_decay = 0.2}}),
+      [] { return adam_ref(0.01, 0.9, 0.999, 1e-7, true); }, 0.01, 0.2, {},
+      "Adam amsgrad + weight_decay");
+  check_three_steps(
+      maker<opt::SGD>(
+          opt::SGDOptions{.learning_rate = 0.1, .momentum = 0.5, .base = {.weight_decay = 0.3}}),
+      [] { return sgd_ref(0.1, 0.5, false); }, 0.1, 0.3, {}, "SGD + weight_decay");
+  check_three_steps(
+      maker<opt::RMSprop>(
+          opt::RMSpropOptions{.learning_rate = 0.01, .base = {.weight_decay = 0.5}}),
+      [] { return rmsprop_ref(0.01, 0.9, 0, 1e-7, false); }, 0.01, 0.5, {},
+      "RMSprop + weight_decay");
 }
 
 TEST_CASE("optimizers: RMSprop plain, with momentum and centered match Keras's formula") {
-  opt::RMSprop plain({.learning_rate = 0.01});
-  check_three_steps(plain, rmsprop_ref(0.01, 0.9, 0, 1e-7, false), 0.01, 0, {}, "RMSprop");
-  opt::RMSprop mom({.learning_rate = 0.01, .rho = 0.8, .momentum = 0.7});
-  check_three_steps(mom, rmsprop_ref(0.01, 0.8, 0.7, 1e-7, false), 0.01, 0, {},
-                    "RMSprop momentum");
-  opt::RMSprop centered({.learning_rate = 0.01, .momentum = 0.5, .epsilon = 1e-4,
-                         .centered = true});
-  check_three_steps(centered, rmsprop_ref(0.01, 0.9, 0.5, 1e-4, true), 0.01, 0, {},
-                    "RMSprop centered");
+  check_three_steps(
+      maker<opt::RMSprop>(opt::RMSpropOptions{.learning_rate = 0.01}),
+      [] { return rmsprop_ref(0.01, 0.9, 0, 1e-7, false); }, 0.01, 0, {}, "RMSprop");
+  check_three_steps(
+      maker<opt::RMSprop>(opt::RMSpropOptions{.learning_rate = 0.01, .rho = 0.8, .momentum = 0.7}),
+      [] { return rmsprop_ref(0.01, 0.8, 0.7, 1e-7, false); }, 0.01, 0, {}, "RMSprop momentum");
+  check_three_steps(
+      maker<opt::RMSprop>(opt::RMSpropOptions{
+          .learning_rate = 0.01, .momentum = 0.5, .epsilon = 1e-4, .centered = true}),
+      [] { return rmsprop_ref(0.01, 0.9, 0.5, 1e-4, true); }, 0.01, 0, {}, "RMSprop centered");
 }
 
 TEST_CASE("optimizers: Adagrad matches Keras's formula, accumulators start at 0.1") {
-  opt::Adagrad ada({.learning_rate = 0.1});
-  check_three_steps(ada, adagrad_ref(0.1, 0.1, 1e-7), 0.1, 0, {}, "Adagrad");
-  opt::Adagrad ada2({.learning_rate = 0.05, .initial_accumulator_value = 0.5, .epsilon = 1e-3});
-  check_three_steps(ada2, adagrad_ref(0.05, 0.5, 1e-3), 0.05, 0, {}, "Adagrad custom");
+  check_three_steps(
+      maker<opt::Adagrad>(opt::AdagradOptions{.learning_rate = 0.1}),
+      [] { return adagrad_ref(0.1, 0.1, 1e-7); }, 0.1, 0, {}, "Adagrad");
+  check_three_steps(
+      maker<opt::Adagrad>(opt::AdagradOptions{
+          .learning_rate = 0.05, .initial_accumulator_value = 0.5, .epsilon = 1e-3}),
+      [] { return adagrad_ref(0.05, 0.5, 1e-3); }, 0.05, 0, {}, "Adagrad custom");
 }
 
 TEST_CASE("optimizers: clipnorm (per gradient), global_clipnorm and clipvalue") {
   // Gradient norms are about 0.74 / 1.14 (step 1) and 0.71 / 2.16 (step 2),
   // so clipping at 0.9 changes some gradients and leaves others.
-  opt::SGD a({.learning_rate = 0.1, .base = {.clipnorm = 0.9}});
-  check_three_steps(a, sgd_ref(0.1, 0, false), 0.1, 0, {.clipnorm = 0.9}, "SGD clipnorm");
-  opt::SGD b({.learning_rate = 0.1, .momentum = 0.9, .base = {.global_clipnorm = 1.0}});
-  check_three_steps(b, sgd_ref(0.1, 0.9, false), 0.1, 0, {.global_clipnorm = 1.0},
-                    "SGD global_clipnorm");
-  opt::SGD c({.learning_rate = 0.1, .base = {.clipvalue = 0.35}});
-  check_three_steps(c, sgd_ref(0.1, 0, false), 0.1, 0, {.clipvalue = 0.35}, "SGD clipvalue");
-  opt::Adam d({.learning_rate = 0.01, .base = {.clipnorm = 0.5}});
-  check_three_steps(d, adam_ref(0.01, 0.9, 0.999, 1e-7, false), 0.01, 0, {.clipnorm = 0.5},
-                    "Adam clipnorm");
+  check_three_steps(
+      maker<opt::SGD>(opt::SGDOptions{.learning_rate = 0.1, .base = {.clipnorm = 0.9}}),
+      [] { return sgd_ref(0.1, 0, false); }, 0.1, 0, {.clipnorm = 0.9}, "SGD clipnorm");
+  check_three_steps(
+      maker<opt::SGD>(
+          opt::SGDOptions{.learning_rate = 0.1, .momentum = 0.9, .base = {.global_clipnorm = 1.0}}),
+      [] { return sgd_ref(0.1, 0.9, false); }, 0.1, 0, {.global_clipnorm = 1.0},
+      "SGD global_clipnorm");
+  check_three_steps(
+      maker<opt::SGD>(opt::SGDOptions{.learning_rate = 0.1, .base = {.clipvalue = 0.35}}),
+      [] { return sgd_ref(0.1, 0, false); }, 0.1, 0, {.clipvalue = 0.35}, "SGD clipvalue");
+  check_three_steps(
+      maker<opt::Adam>(opt::AdamOptions{.learning_rate = 0.01, .base = {.clipnorm = 0.5}}),
+      [] { return adam_ref(0.01, 0.9, 0.999, 1e-7, false); }, 0.01, 0, {.clipnorm = 0.5},
+      "Adam clipnorm");
   // A zero gradient stays zero under clipnorm (no 0/0).
   opt::SGD z({.learning_rate = 0.1, .base = {.clipnorm = 1.0}});
   Variable v(Tensor({2}, std::vector<float>{1, 2}), "v");
@@ -257,28 +294,30 @@ TEST_CASE("optimizers: slots follow Keras's order and names") {
   CHECK(sgd.variables().empty());  // no momentum: no slot
   opt::SGD sgdm({.momentum = 0.9});
   sgdm.apply_gradients(g, vars);
-  CHECK(slot_names(sgdm) == std::vector<std::string>{"dense_kernel_momentum", "dense_bias_momentum"});
+  CHECK(slot_names(sgdm) ==
+        std::vector<std::string>{"dense_kernel_momentum", "dense_bias_momentum"});
 
   opt::Adam adam({.amsgrad = true});
   CHECK_FALSE(adam.built());
   adam.apply_gradients(g, vars);
   CHECK(adam.built());
-  CHECK(slot_names(adam) ==
-        std::vector<std::string>{"dense_kernel_momentum", "dense_bias_momentum",
-                                 "dense_kernel_velocity", "dense_bias_velocity",
-                                 "dense_kernel_velocity_hat", "dense_bias_velocity_hat"});
+  CHECK(slot_names(adam) == std::vector<std::string>{"dense_kernel_momentum", "dense_bias_momentum",
+                                                     "dense_kernel_velocity", "dense_bias_velocity",
+                                                     "dense_kernel_velocity_hat",
+                                                     "dense_bias_velocity_hat"});
   CHECK(adam.variables()[1].shape() == Shape{3});
   CHECK_FALSE(adam.variables()[0].trainable());
 
   opt::RMSprop rms({.momentum = 0.5, .centered = true});
   rms.build(vars);
-  CHECK(slot_names(rms) ==
-        std::vector<std::string>{"dense_kernel_velocity", "dense_bias_velocity",
-                                 "dense_kernel_momentum", "dense_bias_momentum",
-                                 "dense_kernel_average_gradient", "dense_bias_average_gradient"});
+  CHECK(slot_names(rms) == std::vector<std::string>{"dense_kernel_velocity", "dense_bias_velocity",
+                                                    "dense_kernel_momentum", "dense_bias_momentum",
+                                                    "dense_kernel_average_gradient",
+                                                    "dense_bias_average_gradient"});
   opt::Adagrad ada;
   ada.build(vars);
-  CHECK(slot_names(ada) == std::vector<std::string>{"dense_kernel_accumulator", "dense_bias_accumulator"});
+  CHECK(slot_names(ada) ==
+        std::vector<std::string>{"dense_kernel_accumulator", "dense_bias_accumulator"});
   testing::check_close(ada.variables()[1].value(), {0.1f, 0.1f, 0.1f}, 1e-7, 0, "accumulator init");
 }
 
@@ -356,9 +395,9 @@ TEST_CASE("optimizers: get_config has Keras's keys and defaults") {
   CHECK(c["beta_2"].get<double>() == doctest::Approx(0.999));
   CHECK(c["epsilon"].get<double>() == doctest::Approx(1e-7));
   CHECK(c["amsgrad"] == false);
-  for (const char* k : {"weight_decay", "clipnorm", "global_clipnorm", "clipvalue",
-                        "ema_overwrite_frequency", "loss_scale_factor",
-                        "gradient_accumulation_steps"})
+  for (const char* k :
+       {"weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency",
+        "loss_scale_factor", "gradient_accumulation_steps"})
     CHECK_MESSAGE(c[k].is_null(), k);
   CHECK(c["use_ema"] == false);
   CHECK(c["ema_momentum"].get<double>() == doctest::Approx(0.99));

@@ -57,8 +57,8 @@ Tensor binary_accuracy(const Tensor& y_true, const Tensor& y_pred) {
 Tensor categorical_accuracy(const Tensor& y_true, const Tensor& y_pred) {
   KERAS_CHECK(y_pred.ndim() >= 1 && y_true.shape() == y_pred.shape(), ValueError,
               "categorical_accuracy: y_true (one-hot) and y_pred must have the same shape; "
-              "received y_true of shape ", shape_str(y_true.shape()), " and y_pred of shape ",
-              shape_str(y_pred.shape()));
+              "received y_true of shape ",
+              shape_str(y_true.shape()), " and y_pred of shape ", shape_str(y_pred.shape()));
   return matches(ops::argmax(y_true, -1), ops::argmax(y_pred, -1));
 }
 
@@ -117,8 +117,7 @@ std::shared_ptr<Metric> get(const std::string& name, const losses::Loss* loss,
     const std::int64_t t_last = y_true_shape.empty() ? 1 : y_true_shape.back();
     const bool is_binary =
         p_last == 1 || dynamic_cast<const losses::BinaryCrossentropy*>(loss) != nullptr;
-    const bool is_sparse =
-        y_true_shape.size() < y_pred_shape.size() || (t_last == 1 && p_last > 1);
+    const bool is_sparse = y_true_shape.size() < y_pred_shape.size() || (t_last == 1 && p_last > 1);
     if (is_binary)
       m = std::make_shared<BinaryAccuracy>();
     else if (is_sparse)

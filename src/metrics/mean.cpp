@@ -61,8 +61,8 @@ void Mean::update(const Tensor& values, const Tensor& sample_weight) {
   }
   // Keras's reduce_to_samplewise_values: align ranks, average the values
   // down to the weight's rank, weight them, then one number per sample.
-  auto [vv, w] = losses::detail::squeeze_or_expand_to_same_rank(
-      v, losses::detail::as_float(sample_weight));
+  auto [vv, w] =
+      losses::detail::squeeze_or_expand_to_same_rank(v, losses::detail::as_float(sample_weight));
   const int wn = w.ndim();
   if (vv.ndim() > wn) vv = ops::mean(vv, axes_from(wn, vv.ndim()));
   KERAS_CHECK(broadcastable_to(w.shape(), vv.shape()) || broadcastable_to(vv.shape(), w.shape()),
