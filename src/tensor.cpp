@@ -149,7 +149,14 @@ Tensor Tensor::clone() const {
   return out;
 }
 
-Tensor Tensor::reshape(const Shape& shape) const { return ops::reshape(*this, shape); }
+Tensor Tensor::reshape(const Shape& shape) const& { return ops::reshape(*this, shape); }
+
+Tensor Tensor::reshape(const Shape& shape) && {
+  if (!defined() || requires_grad() || impl_.use_count() != 1) return ops::reshape(*this, shape);
+  Tensor r = ops::reshape(*this, shape);  // validates and resolves -1
+  impl_->shape = r.shape();
+  return Tensor(std::move(impl_));
+}
 
 Tensor Tensor::slice(std::int64_t begin, std::int64_t end) const {
   KERAS_CHECK(ndim() >= 1, ValueError, "slice: cannot slice a 0-d tensor");
@@ -273,6 +280,32 @@ Tensor operator-(double a, const Tensor& b) { return ops::subtract(scalar_like(b
 Tensor operator*(double a, const Tensor& b) { return ops::multiply(scalar_like(b, a), promote(b)); }
 Tensor operator/(double a, const Tensor& b) { return ops::divide(scalar_like(b, a), promote(b)); }
 Tensor operator-(const Tensor& a) { return ops::negative(a); }
+
+namespace {
+// True if `a` is a float32 tensor no other handle or view can observe.
+bool sole_owner(const Tensor& a) {
+  return a.defined() && a.dtype() == float32 && !a.requires_grad() && a.impl_ptr().use_count() == 1 &&
+         a.impl()->storage && a.impl()->storage.use_count() == 1;
+}
+Tensor in_place(Tensor&& a, backend::Binary op, double b) {
+  Tensor out = std::move(a);
+  backend::get(out.device()).binary(op, out, Tensor::scalar(b, float32, out.device()), out);
+  return out;
+}
+}  // namespace
+
+Tensor operator+(Tensor&& a, double b) {
+  return sole_owner(a) ? in_place(std::move(a), backend::Binary::add, b) : static_cast<const Tensor&>(a) + b;
+}
+Tensor operator-(Tensor&& a, double b) {
+  return sole_owner(a) ? in_place(std::move(a), backend::Binary::sub, b) : static_cast<const Tensor&>(a) - b;
+}
+Tensor operator*(Tensor&& a, double b) {
+  return sole_owner(a) ? in_place(std::move(a), backend::Binary::mul, b) : static_cast<const Tensor&>(a) * b;
+}
+Tensor operator/(Tensor&& a, double b) {
+  return sole_owner(a) ? in_place(std::move(a), backend::Binary::div, b) : static_cast<const Tensor&>(a) / b;
+}
 
 // ---- printing, NumPy style ----
 namespace {

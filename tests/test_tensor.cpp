@@ -98,3 +98,22 @@ TEST_CASE("tensor: bad input gives clear errors") {
   CHECK_THROWS_AS(Tensor({2}, std::vector<std::int32_t>{1, 2}).requires_grad_(), keras::TypeError);
   CHECK_THROWS_AS(keras::config::set_device(keras::Device::cuda(7)), keras::ValueError);
 }
+
+TEST_CASE("tensor: arithmetic on temporaries never changes other handles") {
+  Tensor a({3}, std::vector<float>{2, 4, 6});
+  Tensor b = a.astype(keras::float32) / 2.0;  // same dtype: astype returns a itself
+  CHECK(a.to_vector<float>() == std::vector<float>{2, 4, 6});
+  CHECK(b.to_vector<float>() == std::vector<float>{1, 2, 3});
+  Tensor c = Tensor(a) * 3.0;  // a copy of the handle shares the data
+  CHECK(a.to_vector<float>() == std::vector<float>{2, 4, 6});
+  CHECK(c.to_vector<float>() == std::vector<float>{6, 12, 18});
+  Tensor v = a.reshape({3, 1});
+  Tensor d = a.reshape({1, 3}) - 1.0;  // a view of a: must not write through
+  CHECK(a.to_vector<float>() == std::vector<float>{2, 4, 6});
+  CHECK(d.shape() == Shape{1, 3});
+  Tensor u({2}, std::vector<std::uint8_t>{10, 20});
+  Tensor e = u.astype(keras::float32).reshape({2, 1}) / 10.0;
+  CHECK(e.shape() == Shape{2, 1});
+  CHECK(e.to_vector<float>() == std::vector<float>{1, 2});
+  CHECK(u.to_vector<std::uint8_t>() == std::vector<std::uint8_t>{10, 20});
+}

@@ -74,7 +74,10 @@ class Tensor {
   Tensor clone() const;
 
   // Same memory, new shape; one dimension may be -1. Differentiable.
-  Tensor reshape(const Shape& shape) const;
+  Tensor reshape(const Shape& shape) const&;
+  // On a temporary: reuses it (no view left behind), so chains like
+  // x.astype(keras::float32).reshape({-1, 784}) / 255.0f stay one copy.
+  Tensor reshape(const Shape& shape) &&;
   // Rows [begin, end) along axis 0, sharing memory. Differentiable.
   Tensor slice(std::int64_t begin, std::int64_t end) const;
   // Row i along axis 0 (drops the axis), sharing memory.
@@ -146,6 +149,12 @@ Tensor operator-(double a, const Tensor& b);
 Tensor operator*(double a, const Tensor& b);
 Tensor operator/(double a, const Tensor& b);
 Tensor operator-(const Tensor& a);
+// On a float32 temporary that nothing else shares, these compute in place,
+// so `x.astype(keras::float32) / 255.0f` allocates the data set once.
+Tensor operator+(Tensor&& a, double b);
+Tensor operator-(Tensor&& a, double b);
+Tensor operator*(Tensor&& a, double b);
+Tensor operator/(Tensor&& a, double b);
 
 // Prints like NumPy: [[1. 2.]\n [3. 4.]]
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
