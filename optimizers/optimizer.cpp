@@ -110,21 +110,29 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
   if (grads.empty()) return;  // Keras: an empty list is a no-op
   autograd::NoGradGuard no_grad;
   if (!built_) build(vars);
-  KERAS_CHECK(vars.size() == built_for_.size(), ValueError, class_name(),
-              ".apply_gradients: this optimizer was built for ", built_for_.size(),
-              " variables but received ", vars.size(),
-              "; create a new optimizer for a new set of variables");
-  for (std::size_t i = 0; i < vars.size(); ++i) {
-    KERAS_CHECK(vars[i] == built_for_[i], ValueError, class_name(),
-                ".apply_gradients: unknown variable '", vars[i].path(), "' at position ", i,
-                "; this optimizer was built for '", built_for_[i].path(),
-                "'. Create a new optimizer for a new set of variables");
+  // Slot index of each variable. The usual call passes exactly the variables
+  // the optimizer was built for, in order; like Keras, a subset (e.g. after
+  // freezing a layer) is also accepted, found by identity, not by name.
+  const bool same_vars =
+      vars.size() == built_for_.size() && std::equal(vars.begin(), vars.end(), built_for_.begin());
+  std::vector<std::size_t> slot_index;
+  if (!same_vars) {
+    slot_index.resize(vars.size());
+    for (std::size_t i = 0; i < vars.size(); ++i) {
+      auto it = std::find(built_for_.begin(), built_for_.end(), vars[i]);
+      KERAS_CHECK(it != built_for_.end(), ValueError, class_name(),
+                  ".apply_gradients: unknown variable '", vars[i].path(), "' at position ", i,
+                  "; this optimizer was built for ", built_for_.size(),
+                  " other variables. Create a new optimizer for a new set of variables");
+      slot_index[i] = static_cast<std::size_t>(it - built_for_.begin());
+    }
+  }
+  for (std::size_t i = 0; i < vars.size(); ++i)
     if (grads[i].defined())
       KERAS_CHECK(grads[i].shape() == vars[i].shape(), ValueError, class_name(),
                   ".apply_gradients: gradient for '", vars[i].path(), "' has shape ",
                   shape_str(grads[i].shape()), " but the variable has shape ",
                   shape_str(vars[i].shape()));
-  }
 
   // Clipping (Keras's _clip_gradients). Only the configured branch
   // allocates; the common no-clipping path uses the gradients as they are.
@@ -180,7 +188,7 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
       Tensor v = var.value();
       ops::sgd_update(v, v, nullptr, lr * wd, 0.0, false);
     }
-    update_step(gi, var, i, lr);
+    update_step(gi, var, same_vars ? i : slot_index[i], lr);
   }
   ++iterations_;
 }

@@ -343,6 +343,26 @@ TEST_CASE("optimizers: restoring slots and iterations resumes the same trajector
     testing::check_close(v2[i].value(), v1[i].value().to_vector<float>(), 1e-7, 0, "resumed");
 }
 
+TEST_CASE("optimizers: a subset of the built variables updates the right slots") {
+  // Built on both variables, then (as after freezing a layer) given only the
+  // second: its momentum continues, the first variable is left alone.
+  auto vars = make_vars();
+  opt::SGD sgd({.learning_rate = 0.1, .momentum = 0.5});
+  auto grads = [](int s) {
+    return std::vector<Tensor>{Tensor({5}, to_f(kGrads[s][0])), Tensor({3}, to_f(kGrads[s][1]))};
+  };
+  sgd.apply_gradients(grads(0), vars);
+  sgd.apply_gradients({grads(1)[1]}, {vars[1]});
+  std::vector<Vec> want = kInit;
+  RefStep ref = sgd_ref(0.1, 0.5, false);
+  ref(want, kGrads[0], 1);
+  const Vec kernel_after_1 = want[0];
+  ref(want, {Vec(5, 0.0), kGrads[1][1]}, 2);
+  testing::check_close(vars[1].value(), to_f(want[1]), 1e-6, 1e-5, "bias, 2 steps");
+  testing::check_close(vars[0].value(), to_f(kernel_after_1), 1e-6, 1e-5, "kernel, 1 step");
+  CHECK(sgd.iterations() == 2);
+}
+
 TEST_CASE("optimizers: undefined gradients are skipped but iterations advance") {
   auto vars = make_vars();
   opt::SGD sgd({.learning_rate = 1.0});
@@ -457,6 +477,7 @@ TEST_CASE("optimizers: errors name what was expected and received") {
   auto others = make_vars();
   CHECK_THROWS_AS(adam.apply_gradients({Tensor::zeros({5}), Tensor::zeros({3})}, others),
                   keras::ValueError);
+  CHECK_THROWS_AS(adam.apply_gradients({Tensor::zeros({3})}, {others[1]}), keras::ValueError);
   CHECK_THROWS_AS((opt::SGD({.momentum = 1.5})), keras::ValueError);
   CHECK_THROWS_AS((opt::SGD({.learning_rate = -1})), keras::ValueError);
   CHECK_THROWS_AS((opt::Adam({.beta_1 = 1.0})), keras::ValueError);
