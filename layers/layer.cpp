@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/autograd.hpp"
+#include "keras/keras_tensor.hpp"
 #include "keras/ops.hpp"
 
 namespace keras::layers {
@@ -65,6 +66,79 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
     }
   }
   return call(x, training);
+}
+
+Tensor Layer::operator()(const std::vector<Tensor>& xs, bool training) {
+  KERAS_CHECK(!xs.empty(), ValueError, "Layer \"", name_, "\" received no inputs");
+  if (xs.size() == 1) return (*this)(xs[0], training);
+  if (!built_) {
+    std::vector<Shape> shapes;
+    for (auto& x : xs) {
+      KERAS_CHECK(x.defined(), ValueError, "Layer \"", name_, "\" received an undefined input tensor");
+      shapes.push_back(x.shape());  // concrete shapes, so errors show what was received
+    }
+    ensure_built_n(shapes);
+  }
+  return call_n(xs, training);
+}
+
+void Layer::build_n(const std::vector<Shape>& shapes) {
+  KERAS_CHECK(shapes.size() == 1, ValueError, "Layer \"", name_, "\" (", class_name(), ") expects 1 input, received ",
+              shapes.size());
+  build(shapes[0]);
+}
+
+Tensor Layer::call_n(const std::vector<Tensor>& xs, bool training) {
+  KERAS_CHECK(xs.size() == 1, ValueError, "Layer \"", name_, "\" (", class_name(), ") expects 1 input, received ",
+              xs.size());
+  return (*this)(xs[0], training);
+}
+
+Shape Layer::compute_output_shape_n(const std::vector<Shape>& shapes) const {
+  KERAS_CHECK(shapes.size() == 1, ValueError, "Layer \"", name_, "\" (", class_name(), ") expects 1 input, received ",
+              shapes.size());
+  return compute_output_shape(shapes[0]);
+}
+
+void Layer::ensure_built_n(const std::vector<Shape>& shapes) {
+  if (built_) return;
+  if (shapes.size() == 1) return ensure_built(shapes[0]);
+  build_n(shapes);
+  build_shape_.clear();  // several inputs: no single shape to check against
+  built_ = true;
+}
+
+std::shared_ptr<Layer> Layer::clone_shared() const {
+  throw ValueError("Layer \"" + name_ + "\" (" + class_name() +
+                   ") cannot be copied into a functional graph: create it with std::make_shared, or add "
+                   "KERAS_LAYER_CLASS(" + class_name() + ") to the class");
+}
+
+std::shared_ptr<Layer> Layer::shared() {
+  if (auto self = weak_from_this().lock()) return self;
+  if (!graph_copy_) graph_copy_ = clone_shared();
+  return graph_copy_;
+}
+
+KerasTensor Layer::operator()(const KerasTensor& x) { return (*this)(std::vector<KerasTensor>{x}); }
+
+KerasTensor Layer::operator()(const std::vector<KerasTensor>& xs) {
+  KERAS_CHECK(!xs.empty(), ValueError, "Layer \"", name_, "\" was called on no inputs");
+  std::vector<Shape> shapes;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    KERAS_CHECK(xs[i].defined(), ValueError, "Layer \"", name_, "\": input ", i,
+                " is not a symbolic tensor (use keras::Input or a layer's output)");
+    shapes.push_back(xs[i].shape());
+  }
+  auto layer = shared();
+  layer->ensure_built_n(shapes);
+  Shape out = layer->compute_output_shape_n(shapes);
+  auto node = std::make_shared<GraphNode>();
+  node->layer = layer;
+  node->inputs = xs;
+  node->node_index = layer->num_nodes_++;
+  node->output_shape = out;
+  return KerasTensor(out, xs[0].dtype(), node);
 }
 
 void Layer::check_input(bool ok, const std::string& expected, const Shape& received) const {
@@ -131,3 +205,7 @@ std::int64_t Layer::count_params() const {
 }
 
 }  // namespace keras::layers
+
+namespace keras {
+std::shared_ptr<layers::Layer> KerasTensor::source() const { return node_ ? node_->layer : nullptr; }
+}  // namespace keras

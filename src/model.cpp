@@ -9,7 +9,11 @@ namespace keras {
 
 KerasTensor Input(Shape shape, std::string name, DType dtype) {
   auto layer = std::make_shared<layers::InputLayer>(shape, std::move(name), dtype);
-  return KerasTensor(layer->batch_shape(), dtype, layer);
+  auto node = std::make_shared<GraphNode>();
+  node->layer = layer;
+  node->node_index = 0;
+  node->output_shape = layer->batch_shape();
+  return KerasTensor(layer->batch_shape(), dtype, node);
 }
 
 Model::Model(std::string name) : Layer(name.empty() ? unique_name("functional") : std::move(name)) {}
@@ -28,7 +32,9 @@ void Model::set_input(const KerasTensor& input) {
 void Model::add_layer(std::shared_ptr<layers::Layer> layer) {
   KERAS_CHECK(layer != nullptr, ValueError, "Model \"", name_, "\": cannot add a null layer");
   if (auto in = std::dynamic_pointer_cast<layers::InputLayer>(layer)) {
-    set_input(KerasTensor(in->batch_shape(), in->dtype(), in));
+    auto node = std::make_shared<GraphNode>();
+    node->layer = in;
+    set_input(KerasTensor(in->batch_shape(), in->dtype(), node));
     return;
   }
   for (auto& l : layers_)
@@ -47,6 +53,7 @@ void Model::add_layer(std::shared_ptr<layers::Layer> layer) {
 }
 
 void Model::build(const Shape& input_shape) {
+  if (!sequential_) return;
   if (input_shape_.empty()) input_shape_ = input_shape;
   output_shapes_.clear();
   Shape s = input_shape_;
@@ -59,6 +66,7 @@ void Model::build(const Shape& input_shape) {
 
 Tensor Model::call(const Tensor& x, bool training) {
   KERAS_CHECK(x.defined(), ValueError, "Model \"", name_, "\" received an undefined input");
+  if (!sequential_) return call_n({x}, training);
   if (!input_shape_.empty()) {
     const Shape& e = input_shape_;
     bool ok = x.ndim() == static_cast<int>(e.size());
@@ -79,6 +87,7 @@ Tensor Model::call(const Tensor& x, bool training) {
 }
 
 Shape Model::compute_output_shape(const Shape& input_shape) const {
+  if (!sequential_) return compute_output_shape_n({input_shape});
   Shape s = input_shape;
   for (auto& l : layers_) s = l->compute_output_shape(s);
   return s;

@@ -60,25 +60,51 @@ std::string memory_size(double bytes) {
 }  // namespace
 
 std::string Model::summary_string() const {
-  const std::size_t w1 = 31, w2 = 22, w3 = 13;  // column text widths
+  // Functional models get a fourth column, "Connected to", as in Keras.
+  const bool graph = !sequential_;
+  const std::vector<std::size_t> w = graph ? std::vector<std::size_t>{27, 20, 11, 24} : std::vector<std::size_t>{31, 22, 13};
   std::ostringstream o;
   o << "Model: \"" << name_ << "\"\n";
   auto line = [&](const char* l, const char* h, const char* m, const char* r) {
-    o << l << repeat(h, w1 + 2) << m << repeat(h, w2 + 2) << m << repeat(h, w3 + 2) << r << "\n";
+    o << l;
+    for (std::size_t i = 0; i < w.size(); ++i) o << repeat(h, w[i] + 2) << (i + 1 < w.size() ? m : r);
+    o << "\n";
   };
-  auto row = [&](const std::string& a, const std::string& b, const std::string& c, const char* bar) {
-    o << bar << " " << pad_right(a, w1) << " " << bar << " " << pad_right(b, w2) << " " << bar << " "
-      << pad_left(c, w3) << " " << bar << "\n";
+  auto row = [&](const std::vector<std::string>& cells, const char* bar) {
+    o << bar;
+    for (std::size_t i = 0; i < w.size(); ++i)
+      o << " " << (i == 2 ? pad_left(cells[i], w[i]) : pad_right(cells[i], w[i])) << " " << bar;
+    o << "\n";
   };
   line("┏", "━", "┳", "┓");
-  row("Layer (type)", "Output Shape", "Param #", "┃");
+  if (graph) row({"Layer (type)", "Output Shape", "Param #", "Connected to"}, "┃");
+  else row({"Layer (type)", "Output Shape", "Param #"}, "┃");
   line("┡", "━", "╇", "┩");
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    const auto& l = layers_[i];
-    std::string shape = i < output_shapes_.size() ? shape_str(output_shapes_[i]) : "?";
-    std::string params = l->built() ? with_commas(l->count_params()) : "0 (unbuilt)";
-    row(l->name() + " (" + l->class_name() + ")", shape, params, "│");
-    if (i + 1 < layers_.size()) line("├", "─", "┼", "┤");
+  if (graph) {
+    // One row per call (node): input nodes first, then in execution order.
+    std::vector<const GraphNode*> nodes;
+    for (auto& n : input_nodes_) nodes.push_back(n.get());
+    for (auto& s : steps_) nodes.push_back(s.node.get());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const GraphNode& n = *nodes[i];
+      std::vector<std::string> conn;
+      for (auto& in : n.inputs)
+        conn.push_back(in.source()->name() + "[" + std::to_string(in.node()->node_index) + "][0]");
+      if (conn.empty()) conn.push_back("-");
+      bool first_call = n.node_index == 0;
+      std::string params = n.layer->built() ? with_commas(first_call ? n.layer->count_params() : 0) : "0 (unbuilt)";
+      row({n.layer->name() + " (" + n.layer->class_name() + ")", shape_str(n.output_shape), params, conn[0]}, "│");
+      for (std::size_t k = 1; k < conn.size(); ++k) row({"", "", "", conn[k]}, "│");
+      if (i + 1 < nodes.size()) line("├", "─", "┼", "┤");
+    }
+  } else {
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const auto& l = layers_[i];
+      std::string shape = i < output_shapes_.size() ? shape_str(output_shapes_[i]) : "?";
+      std::string params = l->built() ? with_commas(l->count_params()) : "0 (unbuilt)";
+      row({l->name() + " (" + l->class_name() + ")", shape, params}, "│");
+      if (i + 1 < layers_.size()) line("├", "─", "┼", "┤");
+    }
   }
   line("└", "─", "┴", "┘");
   std::int64_t trainable = 0, non_trainable = 0;

@@ -1,6 +1,5 @@
 // The training loop: compile, fit, evaluate, predict and the *_on_batch calls.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "keras/autograd.hpp"
@@ -10,12 +9,14 @@
 
 namespace keras {
 
+using Tensors = std::vector<Tensor>;
+
 // Friend of Model: the step functions and the loops over batches.
 struct Trainer {
   Model& m;
   CompileState& s;
-  std::vector<Variable> vars;      // trainable variables, cached per loop
-  std::vector<Tensor> var_values;  // their tensors, for autograd::grad
+  std::vector<Variable> vars;  // trainable variables, cached per loop
+  Tensors var_values;          // their tensors, for autograd::grad
 
   explicit Trainer(Model& model) : m(model), s(*model.state_) {}
 
@@ -25,68 +26,106 @@ struct Trainer {
     for (auto& v : vars) var_values.push_back(v.value());
   }
 
-  void resolve_metrics(const Tensor& y, const Tensor& y_pred) {
+  void resolve_metrics(const Tensors& y, const Tensors& y_pred) {
     if (s.metrics_resolved) return;
-    s.metrics.clear();
-    for (auto& a : s.metric_args)
-      s.metrics.push_back(a.metric ? a.metric : metrics::get(a.name, s.loss.get(), y.shape(), y_pred.shape()));
+    s.metrics.assign(y.size(), {});
+    for (std::size_t o = 0; o < y.size(); ++o)
+      if (o < s.metric_args.size())
+        for (auto& a : s.metric_args[o]) {
+          auto mt = a.metric ? a.metric : metrics::get(a.name, s.losses[o].get(), y[o].shape(), y_pred[o].shape());
+          if (!s.prefixes[o].empty() && mt->name().rfind(s.prefixes[o], 0) != 0) mt->set_name(s.prefixes[o] + mt->name());
+          s.metrics[o].push_back(mt);
+        }
     s.metrics_resolved = true;
   }
 
   void reset_metrics() {
     s.loss_tracker.reset_state();
-    for (auto& mt : s.metrics) mt->reset_state();
+    for (auto& t : s.output_loss_trackers) t->reset_state();
+    for (auto& ms : s.metrics)
+      for (auto& mt : ms) mt->reset_state();
   }
 
   Logs logs(const std::string& prefix = "") const {
     Logs l;
     l[prefix + "loss"] = s.loss_tracker.result();
-    for (auto& mt : s.metrics) l[prefix + mt->name()] = mt->result();
+    for (std::size_t o = 0; o < s.output_loss_trackers.size(); ++o)
+      l[prefix + s.prefixes[o] + "loss"] = s.output_loss_trackers[o]->result();
+    for (auto& ms : s.metrics)
+      for (auto& mt : ms) l[prefix + mt->name()] = mt->result();
     return l;
   }
 
-  void update_metrics(const Tensor& loss, std::int64_t batch, const Tensor& y, const Tensor& y_pred,
-                      const Tensor& sw) {
-    s.loss_tracker.update(loss.detach(), Tensor::scalar(static_cast<double>(batch), float32, loss.device()));
-    for (auto& mt : s.metrics) mt->update_state(y, y_pred, sw);
+  // The weighted total loss; per-output losses go to their trackers.
+  Tensor compute_loss(const Tensors& y, const Tensors& y_pred, const Tensor& sw, Tensors* parts) {
+    Tensor total;
+    for (std::size_t o = 0; o < y.size(); ++o) {
+      Tensor l = (*s.losses[o])(y[o], y_pred[o], sw);
+      if (parts) parts->push_back(l);
+      if (s.loss_weights[o] != 1.0) l = ops::multiply(l, Tensor::scalar(s.loss_weights[o], float32, l.device()));
+      total = total.defined() ? ops::add(total, l) : l;
+    }
+    return total;
   }
 
-  void train_step(const Tensor& x, const Tensor& y, const Tensor& sw) {
-    Tensor y_pred = m.call(x, true);
+  void update_metrics(const Tensor& loss, const Tensors& parts, std::int64_t batch, const Tensors& y,
+                      const Tensors& y_pred, const Tensor& sw) {
+    Tensor n = Tensor::scalar(static_cast<double>(batch), float32, loss.device());
+    s.loss_tracker.update(loss.detach(), n);
+    for (std::size_t o = 0; o < s.output_loss_trackers.size(); ++o) s.output_loss_trackers[o]->update(parts[o].detach(), n);
+    for (std::size_t o = 0; o < s.metrics.size(); ++o)
+      for (auto& mt : s.metrics[o]) mt->update_state(y[o], y_pred[o], sw);
+  }
+
+  void train_step(const Tensors& x, const Tensors& y, const Tensor& sw) {
+    Tensors y_pred = m.call_all(x, true);
     resolve_metrics(y, y_pred);
-    Tensor loss = (*s.loss)(y, y_pred, sw);
+    Tensors parts;
+    Tensor loss = compute_loss(y, y_pred, sw, &parts);
     if (!var_values.empty()) {
       auto grads = autograd::grad(loss, var_values);
       s.optimizer->apply_gradients(grads, vars);
     }
     autograd::NoGradGuard ng;
-    update_metrics(loss, x.shape()[0], y, y_pred.detach(), sw);
+    for (auto& p : y_pred) p = p.detach();
+    update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
 
-  void test_step(const Tensor& x, const Tensor& y, const Tensor& sw) {
+  void test_step(const Tensors& x, const Tensors& y, const Tensor& sw) {
     autograd::NoGradGuard ng;
-    Tensor y_pred = m.call(x, false);
+    Tensors y_pred = m.call_all(x, false);
     resolve_metrics(y, y_pred);
-    Tensor loss = (*s.loss)(y, y_pred, sw);
-    update_metrics(loss, x.shape()[0], y, y_pred, sw);
+    Tensors parts;
+    Tensor loss = compute_loss(y, y_pred, sw, &parts);
+    update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
 };
 
 namespace {
 
-void check_xy(const Model& m, const char* fn, const Tensor& x, const Tensor& y) {
-  KERAS_CHECK(x.defined(), ValueError, fn, ": x is undefined");
-  KERAS_CHECK(x.ndim() >= 1 && x.shape()[0] > 0, ValueError, fn, ": x must have at least one sample, received shape ",
-              shape_str(x.shape()));
-  if (y.defined())
-    KERAS_CHECK(y.ndim() >= 1 && y.shape()[0] == x.shape()[0], ValueError, fn,
-                ": x and y must have the same number of samples, received x of shape ", shape_str(x.shape()),
-                " and y of shape ", shape_str(y.shape()));
-  KERAS_CHECK(!ops::any_nonfinite(x), ValueError, fn, ": x contains NaN or infinite values (shape ",
-              shape_str(x.shape()), ")");
-  if (y.defined())
-    KERAS_CHECK(!ops::any_nonfinite(y), ValueError, fn, ": y contains NaN or infinite values (shape ",
-                shape_str(y.shape()), ")");
+void check_data(const Model& m, const char* fn, const Tensors& x, const Tensors& y, bool need_y) {
+  KERAS_CHECK(!x.empty(), ValueError, fn, ": x is empty");
+  std::size_t nin = m.is_functional() ? m.inputs().size() : 1;
+  KERAS_CHECK(x.size() == nin, ValueError, fn, ": model \"", m.name(), "\" expects ", nin, " inputs, received ",
+              x.size());
+  if (need_y) {
+    KERAS_CHECK(y.size() == m.num_outputs(), ValueError, fn, ": model \"", m.name(), "\" has ", m.num_outputs(),
+                " outputs, received ", y.size(), " targets");
+  }
+  std::int64_t n = -1;
+  auto check = [&](const Tensor& t, const char* what, std::size_t i) {
+    KERAS_CHECK(t.defined(), ValueError, fn, ": ", what, "[", i, "] is undefined");
+    KERAS_CHECK(t.ndim() >= 1 && t.shape()[0] > 0, ValueError, fn, ": ", what,
+                " must have at least one sample, received shape ", shape_str(t.shape()));
+    if (n < 0) n = t.shape()[0];
+    KERAS_CHECK(t.shape()[0] == n, ValueError, fn,
+                ": x and y must have the same number of samples, received x of shape ", shape_str(x[0].shape()),
+                " and ", what, " of shape ", shape_str(t.shape()));
+    KERAS_CHECK(!ops::any_nonfinite(t), ValueError, fn, ": ", what, " contains NaN or infinite values (shape ",
+                shape_str(t.shape()), ")");
+  };
+  for (std::size_t i = 0; i < x.size(); ++i) check(x[i], "x", i);
+  for (std::size_t i = 0; i < y.size(); ++i) check(y[i], "y", i);
 }
 
 // Per-sample weights from class_weight (labels as integers or one-hot rows).
@@ -107,6 +146,17 @@ Tensor rows(const Tensor& t, const Tensor& idx, std::int64_t b, std::int64_t e) 
   return idx.defined() ? ops::take(t, idx.slice(b, e), 0) : t.slice(b, e);
 }
 
+void rows(const Tensors& ts, const Tensor& idx, std::int64_t b, std::int64_t e, Tensors& out) {
+  out.resize(ts.size());
+  for (std::size_t i = 0; i < ts.size(); ++i) out[i] = rows(ts[i], idx, b, e);
+}
+
+Tensors slice_all(const Tensors& ts, std::int64_t b, std::int64_t e) {
+  Tensors r;
+  for (auto& t : ts) r.push_back(t.slice(b, e));
+  return r;
+}
+
 int resolve_verbose(int v) { return v < 0 ? 1 : v; }
 
 callbacks::CallbackList make_callbacks(Model* m, const std::vector<std::shared_ptr<callbacks::Callback>>& user,
@@ -124,14 +174,38 @@ callbacks::CallbackList make_callbacks(Model* m, const std::vector<std::shared_p
 bool Model::compiled() const { return state_ && state_->optimizer; }
 
 void Model::compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics) {
+  std::vector<std::vector<MetricArg>> per_output;
+  per_output.push_back(std::move(metrics));
+  compile(std::move(optimizer), std::vector<LossArg>{std::move(loss)}, std::move(per_output));
+}
+
+void Model::compile(OptimizerArg optimizer, std::vector<LossArg> losses, std::vector<std::vector<MetricArg>> metrics,
+                    std::vector<double> loss_weights) {
   KERAS_CHECK(optimizer.ptr, ValueError, "compile: optimizer is null");
-  KERAS_CHECK(loss.ptr, ValueError, "compile: loss is null");
-  state_ = std::make_shared<CompileState>();
-  state_->optimizer = std::move(optimizer.ptr);
-  state_->loss = std::move(loss.ptr);
-  state_->metric_args = std::move(metrics);
-  for (auto& a : state_->metric_args)
-    if (!a.metric) metrics::get(a.name, state_->loss.get(), {-1, 2}, {-1, 2});  // unknown names fail here
+  std::size_t nout = num_outputs();
+  KERAS_CHECK(losses.size() == nout, ValueError, "compile: model \"", name_, "\" has ", nout,
+              " outputs, received ", losses.size(), " losses");
+  KERAS_CHECK(metrics.empty() || metrics.size() == nout, ValueError, "compile: model \"", name_, "\" has ", nout,
+              " outputs, received metrics for ", metrics.size());
+  KERAS_CHECK(loss_weights.empty() || loss_weights.size() == nout, ValueError, "compile: model \"", name_, "\" has ",
+              nout, " outputs, received ", loss_weights.size(), " loss_weights");
+  auto st = std::make_shared<CompileState>();
+  st->optimizer = std::move(optimizer.ptr);
+  for (auto& l : losses) {
+    KERAS_CHECK(l.ptr, ValueError, "compile: loss is null");
+    st->losses.push_back(std::move(l.ptr));
+  }
+  st->loss_weights = loss_weights.empty() ? std::vector<double>(nout, 1.0) : loss_weights;
+  st->metric_args = std::move(metrics);
+  st->metric_args.resize(nout);
+  auto names = output_names();
+  for (std::size_t o = 0; o < nout; ++o) {
+    st->prefixes.push_back(nout > 1 ? names[o] + "_" : "");
+    if (nout > 1) st->output_loss_trackers.push_back(std::make_shared<metrics::Mean>(names[o] + "_loss"));
+    for (auto& a : st->metric_args[o])
+      if (!a.metric) metrics::get(a.name, st->losses[o].get(), {-1, 2}, {-1, 2});  // unknown names fail here
+  }
+  state_ = std::move(st);
 }
 
 optimizers::Optimizer& Model::optimizer() const {
@@ -141,61 +215,64 @@ optimizers::Optimizer& Model::optimizer() const {
 
 const losses::Loss& Model::loss() const {
   KERAS_CHECK(compiled(), ValueError, "Model \"", name_, "\" is not compiled; call compile() first");
-  return *state_->loss;
+  return *state_->losses[0];
 }
 
-History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
+History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) { return fit(Tensors{x}, Tensors{y}, std::move(o)); }
+
+History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   KERAS_CHECK(compiled(), ValueError, "You must call compile() before fit() on model \"", name_, "\"");
-  KERAS_CHECK(y_all.defined(), ValueError, "fit: y is undefined");
   KERAS_CHECK(o.batch_size > 0, ValueError, "fit: batch_size must be positive, received ", o.batch_size);
   KERAS_CHECK(o.epochs >= 0 && o.initial_epoch >= 0, ValueError, "fit: epochs and initial_epoch must be >= 0");
   KERAS_CHECK(o.validation_split >= 0 && o.validation_split < 1, ValueError,
               "fit: validation_split must be in [0, 1), received ", o.validation_split);
-  check_xy(*this, "fit", x_all, y_all);
+  check_data(*this, "fit", x_all, y_all, true);
+  const std::int64_t n_all = x_all[0].shape()[0];
   Tensor sw_all = o.sample_weight;
   if (sw_all.defined())
-    KERAS_CHECK(sw_all.shape() == Shape{x_all.shape()[0]}, ValueError, "fit: sample_weight must have shape (",
-                x_all.shape()[0], ",), received ", shape_str(sw_all.shape()));
+    KERAS_CHECK(sw_all.shape() == Shape{n_all}, ValueError, "fit: sample_weight must have shape (", n_all,
+                ",), received ", shape_str(sw_all.shape()));
   if (!o.class_weight.empty()) {
-    Tensor cw = class_weights(o.class_weight, y_all);
+    KERAS_CHECK(y_all.size() == 1, ValueError, "fit: class_weight is only supported for models with one output");
+    Tensor cw = class_weights(o.class_weight, y_all[0]);
     sw_all = sw_all.defined() ? ops::multiply(sw_all, cw) : cw;
   }
 
   // Validation data: the last fraction, taken before shuffling (as Keras does).
-  Tensor x = x_all, y = y_all, sw = sw_all;
+  Tensors x = x_all, y = y_all;
+  Tensor sw = sw_all;
   ValidationData val = o.validation_data;
   if (o.validation_split > 0) {
-    std::int64_t n = x_all.shape()[0];
-    auto split = static_cast<std::int64_t>(std::ceil(n * (1.0 - o.validation_split)));
-    KERAS_CHECK(split > 0 && split < n, ValueError, "fit: validation_split=", o.validation_split, " leaves no ",
-                split == n ? "validation" : "training", " samples out of ", n);
-    x = x_all.slice(0, split);
-    y = y_all.slice(0, split);
-    val = {x_all.slice(split, n), y_all.slice(split, n), sw_all.defined() ? sw_all.slice(split, n) : Tensor()};
+    auto split = static_cast<std::int64_t>(std::ceil(n_all * (1.0 - o.validation_split)));
+    KERAS_CHECK(split > 0 && split < n_all, ValueError, "fit: validation_split=", o.validation_split, " leaves no ",
+                split == n_all ? "validation" : "training", " samples out of ", n_all);
+    x = slice_all(x_all, 0, split);
+    y = slice_all(y_all, 0, split);
+    val = ValidationData(slice_all(x_all, split, n_all), slice_all(y_all, split, n_all),
+                         sw_all.defined() ? sw_all.slice(split, n_all) : Tensor());
     if (sw_all.defined()) sw = sw_all.slice(0, split);
   }
-  if (val.x.defined()) check_xy(*this, "fit (validation_data)", val.x, val.y);
+  if (val.defined()) check_data(*this, "fit (validation_data)", val.x, val.y, true);
 
-  const std::int64_t n = x.shape()[0];
+  const std::int64_t n = x[0].shape()[0];
   const std::int64_t bs = o.batch_size;
   std::int64_t steps = (n + bs - 1) / bs;
   if (o.steps_per_epoch > 0) steps = std::min(steps, o.steps_per_epoch);
   int verbose = resolve_verbose(o.verbose);
   auto history = std::make_shared<History>();
   auto cbs = make_callbacks(this, o.callbacks, verbose, history);
-  CallbackParams params{o.epochs, steps, verbose};
-  cbs.set_params(params);
+  cbs.set_params(CallbackParams{o.epochs, steps, verbose});
 
   Trainer t(*this);
   stop_training = false;
-  // Build now so the variables exist before the first step.
   if (!built_) {
-    Shape s = x.shape();
+    Shape s = x[0].shape();
     s[0] = -1;
     ensure_built(s);
   }
   t.cache_variables();
   Logs empty;
+  Tensors xb, yb;
   cbs.on_train_begin(empty);
   for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training; ++epoch) {
     t.reset_metrics();
@@ -204,22 +281,24 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
     for (std::int64_t step = 0; step < steps; ++step) {
       std::int64_t b = step * bs, e = std::min(n, b + bs);
       cbs.on_train_batch_begin(step, empty);
-      t.train_step(rows(x, perm, b, e), rows(y, perm, b, e), rows(sw, perm, b, e));
+      rows(x, perm, b, e, xb);
+      rows(y, perm, b, e, yb);
+      t.train_step(xb, yb, rows(sw, perm, b, e));
       if (cbs.wants_batch_logs(step)) cbs.on_train_batch_end(step, t.logs());
       else cbs.on_train_batch_end(step, empty);
       if (stop_training) break;
     }
     Logs logs = t.logs();
-    for (auto& [k, v] : logs)
-      KERAS_CHECK(std::isfinite(v) || k != "loss", RuntimeError, "fit: the loss became ", v, " in epoch ", epoch + 1,
-                  " (check the learning rate and the input data)");
-    if (val.x.defined() && (epoch + 1 - o.initial_epoch) % std::max(1, o.validation_freq) == 0) {
+    KERAS_CHECK(std::isfinite(logs["loss"]), RuntimeError, "fit: the loss of model \"", name_, "\" became ",
+                logs["loss"], " in epoch ", epoch + 1, " (check the learning rate and the input data)");
+    if (val.defined() && (epoch + 1 - o.initial_epoch) % std::max(1, o.validation_freq) == 0) {
       int vbs = o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size;
-      std::int64_t vn = val.x.shape()[0];
+      std::int64_t vn = val.x[0].shape()[0];
       t.reset_metrics();
       for (std::int64_t b = 0; b < vn; b += vbs) {
         std::int64_t e = std::min(vn, b + vbs);
-        t.test_step(val.x.slice(b, e), val.y.slice(b, e), val.sample_weight.defined() ? val.sample_weight.slice(b, e) : Tensor());
+        t.test_step(slice_all(val.x, b, e), slice_all(val.y, b, e),
+                    val.sample_weight.defined() ? val.sample_weight.slice(b, e) : Tensor());
       }
       for (auto& [k, v] : t.logs("val_")) logs[k] = v;
     }
@@ -231,11 +310,14 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
 }
 
 std::map<std::string, double> Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions o) {
+  return evaluate(Tensors{x}, Tensors{y}, std::move(o));
+}
+
+std::map<std::string, double> Model::evaluate(const Tensors& x, const Tensors& y, EvaluateOptions o) {
   KERAS_CHECK(compiled(), ValueError, "You must call compile() before evaluate() on model \"", name_, "\"");
-  KERAS_CHECK(y.defined(), ValueError, "evaluate: y is undefined");
   KERAS_CHECK(o.batch_size > 0, ValueError, "evaluate: batch_size must be positive, received ", o.batch_size);
-  check_xy(*this, "evaluate", x, y);
-  std::int64_t n = x.shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
+  check_data(*this, "evaluate", x, y, true);
+  std::int64_t n = x[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
   int verbose = resolve_verbose(o.verbose);
   auto cbs = make_callbacks(this, o.callbacks, verbose, nullptr);
   cbs.set_params({1, steps, verbose});
@@ -246,7 +328,7 @@ std::map<std::string, double> Model::evaluate(const Tensor& x, const Tensor& y, 
   for (std::int64_t step = 0; step < steps; ++step) {
     std::int64_t b = step * bs, e = std::min(n, b + bs);
     cbs.on_test_batch_begin(step, empty);
-    t.test_step(x.slice(b, e), y.slice(b, e), o.sample_weight.defined() ? o.sample_weight.slice(b, e) : Tensor());
+    t.test_step(slice_all(x, b, e), slice_all(y, b, e), o.sample_weight.defined() ? o.sample_weight.slice(b, e) : Tensor());
     if (cbs.wants_batch_logs(step)) cbs.on_test_batch_end(step, t.logs());
     else cbs.on_test_batch_end(step, empty);
   }
@@ -256,29 +338,39 @@ std::map<std::string, double> Model::evaluate(const Tensor& x, const Tensor& y, 
 }
 
 Tensor Model::predict(const Tensor& x, PredictOptions o) {
-  KERAS_CHECK(x.defined(), ValueError, "predict: x is undefined");
+  auto outs = predict(Tensors{x}, std::move(o));
+  KERAS_CHECK(outs.size() == 1, ValueError, "predict: model \"", name_, "\" has ", outs.size(),
+              " outputs; use the std::vector overload");
+  return outs[0];
+}
+
+Tensors Model::predict(const Tensors& x, PredictOptions o) {
   KERAS_CHECK(o.batch_size > 0, ValueError, "predict: batch_size must be positive, received ", o.batch_size);
-  check_xy(*this, "predict", x, Tensor());
-  std::int64_t n = x.shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
+  check_data(*this, "predict", x, {}, false);
+  std::int64_t n = x[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
   auto cbs = make_callbacks(this, o.callbacks, o.verbose, nullptr);
   cbs.set_params({1, steps, o.verbose});
   autograd::NoGradGuard ng;
-  std::vector<Tensor> outs;
+  std::vector<Tensors> parts;  // per output, per batch
   Logs empty;
   cbs.on_predict_begin(empty);
   for (std::int64_t step = 0; step < steps; ++step) {
     std::int64_t b = step * bs, e = std::min(n, b + bs);
     cbs.on_predict_batch_begin(step, empty);
-    outs.push_back(call(x.slice(b, e), false));
+    Tensors outs = call_all(slice_all(x, b, e), false);
+    parts.resize(outs.size());
+    for (std::size_t i = 0; i < outs.size(); ++i) parts[i].push_back(outs[i]);
     cbs.on_predict_batch_end(step, empty);
   }
   cbs.on_predict_end(empty);
-  return outs.size() == 1 ? outs[0] : ops::concatenate(outs, 0);
+  Tensors result;
+  for (auto& p : parts) result.push_back(p.size() == 1 ? p[0] : ops::concatenate(p, 0));
+  return result;
 }
 
 std::map<std::string, double> Model::train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
   KERAS_CHECK(compiled(), ValueError, "You must call compile() before train_on_batch() on model \"", name_, "\"");
-  check_xy(*this, "train_on_batch", x, y);
+  check_data(*this, "train_on_batch", {x}, {y}, true);
   if (!built_) {
     Shape s = x.shape();
     s[0] = -1;
@@ -287,21 +379,21 @@ std::map<std::string, double> Model::train_on_batch(const Tensor& x, const Tenso
   Trainer t(*this);
   t.cache_variables();
   t.reset_metrics();
-  t.train_step(x, y, sw);
+  t.train_step({x}, {y}, sw);
   return t.logs();
 }
 
 std::map<std::string, double> Model::test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
   KERAS_CHECK(compiled(), ValueError, "You must call compile() before test_on_batch() on model \"", name_, "\"");
-  check_xy(*this, "test_on_batch", x, y);
+  check_data(*this, "test_on_batch", {x}, {y}, true);
   Trainer t(*this);
   t.reset_metrics();
-  t.test_step(x, y, sw);
+  t.test_step({x}, {y}, sw);
   return t.logs();
 }
 
 Tensor Model::predict_on_batch(const Tensor& x) {
-  check_xy(*this, "predict_on_batch", x, Tensor());
+  check_data(*this, "predict_on_batch", {x}, {}, false);
   autograd::NoGradGuard ng;
   return call(x, false);
 }

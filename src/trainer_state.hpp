@@ -13,12 +13,15 @@ namespace keras {
 
 struct CompileState {
   std::shared_ptr<optimizers::Optimizer> optimizer;
-  std::shared_ptr<losses::Loss> loss;
-  std::vector<MetricArg> metric_args;
+  std::vector<std::shared_ptr<losses::Loss>> losses;  // one per output
+  std::vector<double> loss_weights;                   // one per output
+  std::vector<std::vector<MetricArg>> metric_args;    // per output
   // Resolved at the first batch, when the shapes of y and y_pred are known.
-  std::vector<std::shared_ptr<metrics::Metric>> metrics;
+  std::vector<std::vector<std::shared_ptr<metrics::Metric>>> metrics;
   bool metrics_resolved = false;
   metrics::Mean loss_tracker{"loss"};
+  std::vector<std::shared_ptr<metrics::Mean>> output_loss_trackers;  // several outputs only
+  std::vector<std::string> prefixes;  // log key prefix per output: "" or "<name>_"
 };
 
 }  // namespace keras

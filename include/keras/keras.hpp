@@ -11,6 +11,7 @@
 #include "keras/initializers.hpp"
 #include "keras/layers/core.hpp"
 #include "keras/layers/layer.hpp"
+#include "keras/layers/merge.hpp"
 #include "keras/losses.hpp"
 #include "keras/metrics.hpp"
 #include "keras/models.hpp"

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "keras/callbacks.hpp"
+#include "keras/keras_tensor.hpp"
 #include "keras/layers/core.hpp"
 #include "keras/layers/layer.hpp"
 #include "keras/losses.hpp"
@@ -21,25 +22,6 @@
 #include "keras/optimizers.hpp"
 
 namespace keras {
-
-// A symbolic input: what keras::Input returns. In a Sequential it declares
-// the input shape; in the functional API it starts the graph.
-class KerasTensor {
- public:
-  KerasTensor() = default;
-  KerasTensor(Shape shape, DType dtype, std::shared_ptr<layers::Layer> source)
-      : shape_(std::move(shape)), dtype_(dtype), source_(std::move(source)) {}
-  // Shape with the batch dimension (-1) first.
-  const Shape& shape() const { return shape_; }
-  DType dtype() const { return dtype_; }
-  // The layer that produced it (an InputLayer for keras::Input).
-  const std::shared_ptr<layers::Layer>& source() const { return source_; }
-
- private:
-  Shape shape_;
-  DType dtype_ = float32;
-  std::shared_ptr<layers::Layer> source_;
-};
 
 // keras.Input(shape): shape excludes the batch dimension.
 KerasTensor Input(Shape shape, std::string name = "", DType dtype = float32);
@@ -83,8 +65,15 @@ struct MetricArg {
   MetricArg(M&& m) : metric(std::make_shared<std::decay_t<M>>(std::forward<M>(m))) {}
 };
 
+// validation_data: (x, y[, sample_weight]), or lists for several inputs/outputs.
 struct ValidationData {
-  Tensor x, y, sample_weight;
+  std::vector<Tensor> x, y;
+  Tensor sample_weight;
+  ValidationData() = default;
+  ValidationData(Tensor x_, Tensor y_, Tensor sw = Tensor()) : x{std::move(x_)}, y{std::move(y_)}, sample_weight(std::move(sw)) {}
+  ValidationData(std::vector<Tensor> x_, std::vector<Tensor> y_, Tensor sw = Tensor())
+      : x(std::move(x_)), y(std::move(y_)), sample_weight(std::move(sw)) {}
+  bool defined() const { return !x.empty() && x[0].defined(); }
 };
 
 // Keras's fit() arguments, in Keras's order.
@@ -123,22 +112,43 @@ class Model : public layers::Layer {
  public:
   // An empty model (see Sequential).
   explicit Model(std::string name = "");
+  // Functional: outputs computed from inputs by recorded layer calls.
+  //   auto in = keras::Input({784});
+  //   auto out = keras::layers::Dense(10)(keras::layers::Dense(64, "relu")(in));
+  //   keras::Model model(in, out);
+  // Throws ValueError when an output cannot be computed from the inputs
+  // (a disconnected graph), or when two layers share a name.
+  Model(const KerasTensor& inputs, const KerasTensor& outputs, std::string name = "");
+  Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name = "");
 
   std::string class_name() const override { return sequential_ ? "Sequential" : "Functional"; }
+  std::shared_ptr<layers::Layer> clone_shared() const override { return std::make_shared<Model>(*this); }
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
+  void build_n(const std::vector<Shape>& input_shapes) override;
+  Tensor call_n(const std::vector<Tensor>& inputs, bool training) override;
+  Shape compute_output_shape_n(const std::vector<Shape>& input_shapes) const override;
   nlohmann::json get_config() const override;
   std::vector<Variable> weights() const override;
   std::vector<Variable> trainable_weights() const override;
   std::vector<Variable> non_trainable_weights() const override;
+  // Every output for every input (several-input / several-output models).
+  std::vector<Tensor> call_all(const std::vector<Tensor>& inputs, bool training);
 
   // --- training API (src/trainer.cpp) ---
   void compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics = {});
+  // One loss per output, metrics per output, optional loss_weights. Logs use
+  // Keras's keys: "loss", "<output>_loss", "<output>_<metric>".
+  void compile(OptimizerArg optimizer, std::vector<LossArg> losses,
+               std::vector<std::vector<MetricArg>> metrics = {}, std::vector<double> loss_weights = {});
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
-  std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y,
+  History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, FitOptions options = {});
+  std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
+  std::map<std::string, double> evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                                          EvaluateOptions options = {});
   Tensor predict(const Tensor& x, PredictOptions options = {});
+  std::vector<Tensor> predict(const std::vector<Tensor>& x, PredictOptions options = {});
   std::map<std::string, double> train_on_batch(const Tensor& x, const Tensor& y,
                                                const Tensor& sample_weight = Tensor());
   std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y,
@@ -151,25 +161,41 @@ class Model : public layers::Layer {
   bool stop_training = false;
 
   // --- structure ---
-  // Prints Keras's table: Layer (type) | Output Shape | Param #, then totals.
+  // Prints Keras's table: Layer (type) | Output Shape | Param # (and
+  // "Connected to" for functional models), then totals.
   void summary(std::ostream* out = nullptr) const;
   std::string summary_string() const;
   const std::vector<std::shared_ptr<layers::Layer>>& layers() const { return layers_; }
   // Throws ValueError listing the names when there is no such layer.
   std::shared_ptr<layers::Layer> get_layer(const std::string& name) const;
   std::shared_ptr<layers::Layer> get_layer(int index) const;
-  // Shape of the model input with batch -1 (empty if unknown yet).
+  // Shape of the (first) model input with batch -1 (empty if unknown yet).
   const Shape& input_shape() const { return input_shape_; }
+  bool is_functional() const { return !sequential_; }
+  const std::vector<KerasTensor>& inputs() const { return inputs_; }
+  const std::vector<KerasTensor>& outputs() const { return outputs_; }
+  // Names of the output layers (log key prefixes).
+  std::vector<std::string> output_names() const;
+  std::size_t num_outputs() const { return sequential_ ? 1 : outputs_.size(); }
 
  protected:
   void add_layer(std::shared_ptr<layers::Layer> layer);
   void set_input(const KerasTensor& input);
-  bool sequential_ = true;  // the functional graph generalizes this linear case
+  bool sequential_ = true;
   Shape input_shape_;
   DType input_dtype_ = float32;
   std::shared_ptr<layers::InputLayer> input_layer_;
   std::vector<std::shared_ptr<layers::Layer>> layers_;
-  std::vector<Shape> output_shapes_;  // per layer, once built
+  std::vector<Shape> output_shapes_;  // per layer, once built (Sequential)
+  // The functional graph, in execution order (src/functional.cpp).
+  std::vector<KerasTensor> inputs_, outputs_;
+  struct Step {
+    std::shared_ptr<GraphNode> node;
+    std::vector<int> args;  // value slots of the node's inputs
+  };
+  std::vector<std::shared_ptr<GraphNode>> input_nodes_;
+  std::vector<Step> steps_;        // slot of step i is inputs_.size() + i
+  std::vector<int> output_slots_;
   std::shared_ptr<CompileState> state_;
   friend struct Trainer;
 };

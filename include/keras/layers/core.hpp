@@ -18,7 +18,7 @@ struct DenseOptions {
 class Dense : public Layer {
  public:
   explicit Dense(int units, activations::Activation activation = {}, DenseOptions o = {});
-  std::string class_name() const override { return "Dense"; }
+  KERAS_LAYER_CLASS(Dense)
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
@@ -37,7 +37,7 @@ class Dense : public Layer {
 class Activation : public Layer {
  public:
   explicit Activation(activations::Activation activation, std::string name = "");
-  std::string class_name() const override { return "Activation"; }
+  KERAS_LAYER_CLASS(Activation)
   Tensor call(const Tensor& x, bool training) override;
   nlohmann::json get_config() const override;
 
@@ -49,7 +49,7 @@ class Activation : public Layer {
 class Flatten : public Layer {
  public:
   explicit Flatten(std::string name = "");
-  std::string class_name() const override { return "Flatten"; }
+  KERAS_LAYER_CLASS(Flatten)
   Tensor call(const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
 };
@@ -58,7 +58,7 @@ class Flatten : public Layer {
 class Reshape : public Layer {
  public:
   explicit Reshape(Shape target_shape, std::string name = "");
-  std::string class_name() const override { return "Reshape"; }
+  KERAS_LAYER_CLASS(Reshape)
   Tensor call(const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
   nlohmann::json get_config() const override;
@@ -71,7 +71,7 @@ class Reshape : public Layer {
 class Dropout : public Layer {
  public:
   explicit Dropout(double rate, std::string name = "");
-  std::string class_name() const override { return "Dropout"; }
+  KERAS_LAYER_CLASS(Dropout)
   Tensor call(const Tensor& x, bool training) override;
   nlohmann::json get_config() const override;
 
@@ -83,7 +83,7 @@ class Dropout : public Layer {
 class InputLayer : public Layer {
  public:
   explicit InputLayer(Shape shape, std::string name = "", DType dtype = float32);
-  std::string class_name() const override { return "InputLayer"; }
+  KERAS_LAYER_CLASS(InputLayer)
   Tensor call(const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
   nlohmann::json get_config() const override;

@@ -26,6 +26,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "keras/initializers.hpp"
+#include "keras/keras_tensor.hpp"
 #include "keras/tensor.hpp"
 #include "keras/variable.hpp"
 
@@ -50,6 +51,25 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // Builds if needed (checking the input against the built shape), then calls.
   Tensor operator()(const Tensor& x, bool training = false);
+  // Several inputs (merge layers): builds if needed, then call_n().
+  Tensor operator()(const std::vector<Tensor>& xs, bool training = false);
+
+  // Functional API: records a call on symbolic tensors and returns its
+  // output. The layer object itself goes into the graph when it is owned by
+  // a std::shared_ptr; otherwise a copy does (the first call makes it, later
+  // calls on the same object reuse it, so the layer is shared).
+  KerasTensor operator()(const KerasTensor& x);
+  KerasTensor operator()(const std::vector<KerasTensor>& xs);
+
+  // Multi-input layers override these; the defaults accept exactly one
+  // input and forward to build / call / compute_output_shape.
+  virtual void build_n(const std::vector<Shape>& input_shapes);
+  virtual Tensor call_n(const std::vector<Tensor>& inputs, bool training);
+  virtual Shape compute_output_shape_n(const std::vector<Shape>& input_shapes) const;
+  // A heap copy of this layer (KERAS_LAYER_CLASS defines it).
+  virtual std::shared_ptr<Layer> clone_shared() const;
+  // The layer that graph calls on this object use (itself, or its copy).
+  std::shared_ptr<Layer> shared();
 
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
@@ -61,6 +81,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   const Shape& build_input_shape() const { return build_shape_; }
   // Marks the layer built for `input_shape` (calls build if not built).
   void ensure_built(const Shape& input_shape);
+  void ensure_built_n(const std::vector<Shape>& input_shapes);
+  // Number of symbolic calls recorded so far (graph nodes of this layer).
+  int num_nodes() const { return num_nodes_; }
 
   // All weights in creation order (Keras's get_weights order).
   virtual std::vector<Variable> weights() const;
@@ -93,7 +116,17 @@ class Layer : public std::enable_shared_from_this<Layer> {
   bool built_ = false;
   Shape build_shape_;
   std::vector<Variable> weights_;
+  int num_nodes_ = 0;
+  std::shared_ptr<Layer> graph_copy_;  // see operator()(KerasTensor)
 };
+
+// Declares class_name() and clone_shared() for a layer class:
+//   class Scale : public keras::layers::Layer { public: KERAS_LAYER_CLASS(Scale) ... };
+#define KERAS_LAYER_CLASS(Name)                                              \
+  std::string class_name() const override { return #Name; }                 \
+  std::shared_ptr<::keras::layers::Layer> clone_shared() const override {    \
+    return std::make_shared<Name>(*this);                                    \
+  }
 
 using LayerPtr = std::shared_ptr<Layer>;
 

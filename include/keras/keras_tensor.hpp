@@ -1,0 +1,49 @@
+// keras::KerasTensor: a symbolic tensor of the functional API.
+//
+// keras::Input returns one; calling a layer on KerasTensors records a node
+// and returns the node's output. keras::Model(inputs, outputs) then runs the
+// recorded graph on real tensors.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keras/tensor.hpp"
+
+namespace keras {
+
+namespace layers {
+class Layer;
+}
+
+struct GraphNode;
+
+class KerasTensor {
+ public:
+  KerasTensor() = default;
+  KerasTensor(Shape shape, DType dtype, std::shared_ptr<GraphNode> node)
+      : shape_(std::move(shape)), dtype_(dtype), node_(std::move(node)) {}
+  bool defined() const { return node_ != nullptr; }
+  // Shape with the batch dimension (-1) first.
+  const Shape& shape() const { return shape_; }
+  DType dtype() const { return dtype_; }
+  // The call that produced this tensor.
+  const std::shared_ptr<GraphNode>& node() const { return node_; }
+  // The layer that produced it (an InputLayer for keras::Input).
+  std::shared_ptr<layers::Layer> source() const;
+
+ private:
+  Shape shape_;
+  DType dtype_ = float32;
+  std::shared_ptr<GraphNode> node_;
+};
+
+// One call of a layer on symbolic inputs (one output per call).
+struct GraphNode {
+  std::shared_ptr<layers::Layer> layer;
+  std::vector<KerasTensor> inputs;  // empty for an Input
+  int node_index = 0;               // which call of `layer` this is (shared layers)
+  Shape output_shape;               // with the batch dimension (-1) first
+};
+
+}  // namespace keras
