@@ -12,6 +12,7 @@
 #include "keras/layers/core.hpp"
 #include "keras/layers/layer.hpp"
 #include "keras/layers/merge.hpp"
+#include "keras/layers/registry.hpp"
 #include "keras/losses.hpp"
 #include "keras/metrics.hpp"
 #include "keras/models.hpp"
