@@ -99,14 +99,12 @@ Tensor read_idx(const std::string& path) {
               ": truncated file: expected ", 4 * ndim, " header bytes for ", ndim,
               " dimensions, found ", got);
   Shape shape(ndim);
-  std::uint64_t count = 1;
-  for (int i = 0; i < ndim; ++i) {
-    shape[i] = big_endian_u32(dims_raw + 4 * i);
-  }
+  for (int i = 0; i < ndim; ++i) shape[i] = big_endian_u32(dims_raw + 4 * i);
   // Checked before each multiplication so that the product cannot overflow.
   constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 40;
-  for (int i = 0; i < ndim; ++i) {
-    const auto d = static_cast<std::uint64_t>(shape[i]);
+  std::uint64_t count = 1;
+  for (const std::int64_t dim : shape) {
+    const auto d = static_cast<std::uint64_t>(dim);
     KERAS_CHECK(d == 0 || count <= kMaxElements / d, IOError, "read_idx: ", path,
                 ": corrupt header: dimensions ", shape_str(shape), " are implausibly large");
     count *= d;

@@ -23,7 +23,7 @@ step "building (jobs: $JOBS)"
 build
 
 step "running the test suite"
-ctest --test-dir "$BUILD_DIR" --output-on-failure
+ctest --test-dir "$BUILD_DIR" --output-on-failure -V
 
 # Each example checks what a user would look at: the fitted line, and the
 # accuracy after one epoch (about 0.82; 0.70 leaves room for randomness).
