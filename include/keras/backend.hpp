@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "keras/errors.hpp"
 #include "keras/tensor.hpp"
 
 namespace keras::backend {
@@ -45,6 +46,35 @@ struct AdamStep {
   float beta1_power, beta2_power;  // beta^t with t = iterations + 1
   float weight_decay;              // decoupled (AdamW); 0 for Adam
   bool amsgrad;
+};
+
+
+// ===== Convolution and pooling (fused kernels shaped like cuDNN's) =====
+// float32, channels-last (NHWC) as Keras stores them. 1-D ops are the 2-D
+// ones with H = 1; Conv2DTranspose is conv2d_backward_data; depthwise
+// convolution is groups == input channels. The front end (keras::ops)
+// resolves 'valid' / 'same' into explicit padding, so a backend never sees
+// padding modes: 'same' pads floor(total/2) at the top/left and the rest at
+// the bottom/right (TensorFlow's rule; cuDNN callers may need an extra
+// one-sided pad when top != bottom).
+
+// Output size along one axis: (in + pad_lo + pad_hi - dilation*(k-1) - 1) / stride + 1.
+struct Conv2dDesc {
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int dilation_h = 1, dilation_w = 1;
+  int groups = 1;  // Cin and Cout are both divisible by groups
+};
+
+enum class PoolMode : std::uint8_t { max, average };
+
+// Pooling window over H and W (channels and batch are independent).
+// Padded positions never win a max and are not counted by an average
+// (Keras/TensorFlow 'same' semantics; cuDNN: AVERAGE_COUNT_EXCLUDE_PADDING).
+struct Pool2dDesc {
+  int window_h = 1, window_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
 };
 
 class Backend {
@@ -151,6 +181,47 @@ class Backend {
                            Tensor* vhat, const AdamStep& step) = 0;
   // Sum of squares of x (float32) into out (0-d float32), for clipnorm.
   virtual void sum_squares(const Tensor& x, Tensor& out) = 0;
+
+  // ===== Convolution and pooling (see Conv2dDesc / Pool2dDesc above) =====
+  // The defaults throw NotImplementedError so that a backend builds before
+  // it implements them. All tensors float32, contiguous.
+  //
+  // y = conv(x, w). x (N, H, W, Cin); w (KH, KW, Cin/groups, Cout) (Keras's
+  // kernel layout); y (N, OH, OW, Cout), overwritten. Group g reads input
+  // channels [g*Cin/G, (g+1)*Cin/G) and writes output channels
+  // [g*Cout/G, (g+1)*Cout/G). No bias: the front end adds it.
+  virtual void conv2d_forward(const Tensor& /*x*/, const Tensor& /*w*/, const Conv2dDesc& /*d*/, Tensor& /*y*/) {
+    not_implemented("conv2d_forward");
+  }
+  // dx = d(sum(y * dy))/dx, the transposed convolution. dy (N, OH, OW, Cout);
+  // w as above; dx (N, H, W, Cin), overwritten (H, W from dx's shape; rows
+  // and columns that no window touches get 0).
+  virtual void conv2d_backward_data(const Tensor& /*dy*/, const Tensor& /*w*/, const Conv2dDesc& /*d*/,
+                                    Tensor& /*dx*/) {
+    not_implemented("conv2d_backward_data");
+  }
+  // dw = d(sum(y * dy))/dw. x (N, H, W, Cin); dy (N, OH, OW, Cout);
+  // dw (KH, KW, Cin/groups, Cout), overwritten.
+  virtual void conv2d_backward_filter(const Tensor& /*x*/, const Tensor& /*dy*/, const Conv2dDesc& /*d*/,
+                                      Tensor& /*dw*/) {
+    not_implemented("conv2d_backward_filter");
+  }
+  // y = pool(x). x (N, H, W, C); y (N, OH, OW, C), overwritten.
+  virtual void pool2d_forward(PoolMode /*mode*/, const Tensor& /*x*/, const Pool2dDesc& /*d*/, Tensor& /*y*/) {
+    not_implemented("pool2d_forward");
+  }
+  // dx from x, y = pool2d_forward(x), dy (shape of y); dx (shape of x),
+  // overwritten. Max: each window's gradient goes to its first maximal
+  // element (row-major order within the window), as TensorFlow does.
+  virtual void pool2d_backward(PoolMode /*mode*/, const Tensor& /*x*/, const Tensor& /*y*/, const Tensor& /*dy*/,
+                               const Pool2dDesc& /*d*/, Tensor& /*dx*/) {
+    not_implemented("pool2d_backward");
+  }
+
+ protected:
+  [[noreturn]] void not_implemented(const char* op) const {
+    throw NotImplementedError(detail::cat(op, " is not implemented by the ", name(), " backend"));
+  }
 };
 
 // The backend for a device; throws ValueError if none is registered.
