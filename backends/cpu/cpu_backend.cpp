@@ -87,6 +87,23 @@ class CpuBackend final : public Backend {
     cpu::sparse_softmax_cross_entropy(logits, labels, smoothing, loss, grad);
   }
 
+  void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) override {
+    cpu::conv2d_forward(x, w, d, y);
+  }
+  void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) override {
+    cpu::conv2d_backward_data(dy, w, d, dx);
+  }
+  void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) override {
+    cpu::conv2d_backward_filter(x, dy, d, dw);
+  }
+  void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y) override {
+    cpu::pool2d_forward(mode, x, d, y);
+  }
+  void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
+                       Tensor& dx) override {
+    cpu::pool2d_backward(mode, x, y, dy, d, dx);
+  }
+
   void random_uniform(Tensor& out, float low, float high, std::uint64_t seed) override {
     cpu::random_uniform(out, low, high, seed);
   }

@@ -99,6 +99,14 @@ void one_hot(const Tensor& indices, int64_t depth, Tensor& out);
 void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out, float alpha,
             float beta);
 
+// conv.cpp, pool.cpp
+void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
+void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx);
+void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
+void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y);
+void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
+                     Tensor& dx);
+
 void softmax(const Tensor& x, int axis, Tensor& out, bool log);
 void softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx, bool log);
 void sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels,

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "keras/tensor.hpp"
@@ -104,6 +105,34 @@ Tensor stop_gradient(const Tensor& x);
 // ---- linear algebra ----
 // NumPy matmul: (..., M, K) @ (..., K, N); 1-D operands are promoted.
 Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---- convolution and pooling (channels-last, as Keras) ----
+// Inputs are (N, L, C) for 1-D or (N, H, W, C) for 2-D; the kernel has the
+// same rank. strides, dilation_rate and pool_size hold one value for every
+// spatial axis or one per axis. padding is "valid" or "same" ("same" pads
+// the odd extra row/column at the bottom/right, as TensorFlow does), or
+// "causal" for 1-D convolutions (all padding on the left).
+//
+// kernel (KW, Cin/groups, Cout) or (KH, KW, Cin/groups, Cout); the group
+// count is Cin / the kernel's input channels (as in keras.ops.conv).
+Tensor conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides = {1},
+            const std::string& padding = "valid", std::vector<int> dilation_rate = {1});
+// The transpose (gradient) of conv. kernel (KH, KW, Cout, Cin) as Keras's
+// Conv2DTranspose stores it; output_padding empty means inferred as Keras
+// does: size = in * stride (+ max(k - stride, 0) for "valid").
+Tensor conv_transpose(const Tensor& x, const Tensor& kernel, std::vector<int> strides = {1},
+                      const std::string& padding = "valid", std::vector<int> output_padding = {},
+                      std::vector<int> dilation_rate = {1});
+// kernel (KH, KW, Cin, multiplier) (or (KW, Cin, multiplier) for 1-D);
+// output channel c * multiplier + j.
+Tensor depthwise_conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides = {1},
+                      const std::string& padding = "valid", std::vector<int> dilation_rate = {1});
+// strides empty means strides = pool_size. Average pooling does not count
+// padded positions.
+Tensor max_pool(const Tensor& x, std::vector<int> pool_size, std::vector<int> strides = {},
+                const std::string& padding = "valid");
+Tensor average_pool(const Tensor& x, std::vector<int> pool_size, std::vector<int> strides = {},
+                    const std::string& padding = "valid");
 
 // ---- losses (fused, numerically stable) ----
 // Per-sample losses of shape x.shape[:-1].
