@@ -105,6 +105,18 @@ Tensor Tensor::from_data(const Shape& shape, DType dtype, const void* host_data,
   return t;
 }
 
+Tensor Tensor::from_blob(void* host_data, const Shape& shape, DType dtype, std::function<void()> release) {
+  for (auto d : shape)
+    KERAS_CHECK(d >= 0, ValueError, "from_blob: dimensions must be >= 0, received shape ", shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  std::size_t n = static_cast<std::size_t>(shape_size(shape)) * dtype_size(dtype);
+  impl->storage = std::make_shared<Storage>(host_data, n, std::move(release));
+  impl->shape = shape;
+  impl->dtype = dtype;
+  impl->device = Device::cpu();
+  return Tensor(std::move(impl));
+}
+
 static const TensorImpl& need(const std::shared_ptr<TensorImpl>& p) {
   KERAS_CHECK(p != nullptr, ValueError, "Operation on an undefined (empty) Tensor");
   return *p;

@@ -1,6 +1,7 @@
 // Internal: what a Tensor handle points to.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "keras/autograd.hpp"
@@ -15,9 +16,12 @@ struct Storage {
   void* ptr = nullptr;
   std::size_t nbytes = 0;
   backend::Backend* owner = nullptr;
+  std::function<void()> release;  // set for memory the library does not own
   Storage(backend::Backend* b, std::size_t n) : nbytes(n), owner(b) { ptr = n ? b->allocate(n) : nullptr; }
+  Storage(void* p, std::size_t n, std::function<void()> r) : ptr(p), nbytes(n), release(std::move(r)) {}
   ~Storage() {
-    if (ptr) owner->deallocate(ptr, nbytes);
+    if (release) release();
+    else if (ptr) owner->deallocate(ptr, nbytes);
   }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

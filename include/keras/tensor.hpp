@@ -12,6 +12,7 @@
 //   std::cout << m * 2.0f << "\n";
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -56,6 +57,9 @@ class Tensor {
   // Copies n elements from host memory.
   static Tensor from_data(const Shape& shape, DType dtype, const void* host_data,
                           Device device = Device::cpu());
+  // Wraps existing host memory without copying; `release` runs when the
+  // last tensor using it goes away (keras/xtensor.hpp uses this).
+  static Tensor from_blob(void* host_data, const Shape& shape, DType dtype, std::function<void()> release);
 
   bool defined() const { return impl_ != nullptr; }
   const Shape& shape() const;
