@@ -126,6 +126,12 @@ commit="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
   echo
   echo "- command: \`bash bench/compare_mlp.sh $pairs \"$batches\"\` (epochs per run: $epochs, peer threads: $threads, pairs: $pairs)"
   echo "- machine: $model, $(nproc) cores; load average before/after: $load_before/$(cut -d' ' -f1 /proc/loadavg); commit $commit"
+  if awk -v a="$load_before" -v b="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" \
+    'BEGIN { exit !(a > n / 2 || b > n / 2) }'; then
+    echo
+    echo "**The machine was busy during this run (see the load average): the figures, and"
+    echo "the ratio most of all, are not representative.**"
+  fi
   echo
   echo "| batch | keras.cpp s/epoch | keras.cpp test acc | keras.cpp peak RSS MiB | PyTorch s/epoch | PyTorch test acc | PyTorch peak RSS MiB | ratio |"
   echo "|---|---|---|---|---|---|---|---|"
