@@ -1,0 +1,171 @@
+// BatchNormalization and LayerNormalization from keras::ops.
+#include "keras/layers/normalization.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "keras/autograd.hpp"
+#include "keras/layers/registry.hpp"
+#include "keras/ops.hpp"
+#include "layers/spatial_util.hpp"
+
+namespace keras::layers {
+using namespace spatial;
+
+namespace {
+
+int feature_axis(const std::string& layer, int axis, const Shape& s) {
+  const int r = static_cast<int>(s.size());
+  const int a = axis < 0 ? axis + r : axis;
+  KERAS_CHECK(a >= 1 && a < r, ValueError, "Layer \"", layer, "\": axis ", axis,
+              " is out of range for an input of shape ", shape_str(s), " (the batch axis cannot be normalized)");
+  KERAS_CHECK(s[a] > 0, ValueError, "Layer \"", layer, "\": axis ", axis, " of the input must have a known size, received shape ",
+              shape_str(s));
+  return a;
+}
+
+// A (C,) parameter shaped to broadcast against the input along `axis`.
+Tensor along(const Tensor& p, int axis, int rank) {
+  if (axis == rank - 1) return p;
+  Shape s(rank, 1);
+  s[axis] = p.shape()[0];
+  return ops::reshape(p, s);
+}
+
+nlohmann::json common_config(nlohmann::json c, int axis, double epsilon, bool center, bool scale,
+                             const initializers::InitializerArg& beta, const initializers::InitializerArg& gamma) {
+  c["axis"] = axis;
+  c["epsilon"] = epsilon;
+  c["center"] = center;
+  c["scale"] = scale;
+  c["beta_initializer"] = init_json(beta);
+  c["gamma_initializer"] = init_json(gamma);
+  for (auto k : {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"}) c[k] = nullptr;
+  return c;
+}
+
+}  // namespace
+
+BatchNormalization::BatchNormalization(BatchNormalizationOptions o)
+    : Layer(o.name.empty() ? unique_name("batch_normalization") : o.name), o_(std::move(o)) {
+  KERAS_CHECK(o_.epsilon > 0, ValueError, "Layer \"", name_, "\": epsilon must be positive, received ", o_.epsilon);
+}
+
+void BatchNormalization::build(const Shape& s) {
+  axis_ = feature_axis(name_, o_.axis, s);
+  const Shape p{s[axis_]};
+  if (o_.scale) gamma_ = add_weight("gamma", p, o_.gamma_initializer);
+  if (o_.center) beta_ = add_weight("beta", p, o_.beta_initializer);
+  moving_mean_ = add_weight("moving_mean", p, o_.moving_mean_initializer, false);
+  moving_variance_ = add_weight("moving_variance", p, o_.moving_variance_initializer, false);
+}
+
+Tensor BatchNormalization::call(const Tensor& x, bool training) {
+  const int r = x.ndim();
+  check_input(r == static_cast<int>(build_shape_.size()) && x.shape()[axis_] == moving_mean_.shape()[0],
+              "rank " + std::to_string(build_shape_.size()) + " with " + std::to_string(moving_mean_.shape()[0]) +
+                  " features on axis " + std::to_string(o_.axis),
+              x.shape());
+  Tensor mean, var;
+  if (training && trainable_) {
+    std::vector<int> red;
+    for (int a = 0; a < r; ++a)
+      if (a != axis_) red.push_back(a);
+    Tensor m = ops::mean(x, red, true);
+    Tensor v = ops::mean(ops::square(ops::subtract(x, m)), red, true);
+    mean = ops::reshape(m, {-1});
+    var = ops::reshape(v, {-1});
+    autograd::NoGradGuard no_grad;
+    const double mo = o_.momentum;
+    auto moved = [mo](const Variable& mv, const Tensor& batch) {
+      return ops::add(ops::multiply(mv.value(), Tensor::scalar(mo, float32, batch.device())),
+                      ops::multiply(batch.detach(), Tensor::scalar(1.0 - mo, float32, batch.device())));
+    };
+    moving_mean_.assign(moved(moving_mean_, mean));
+    moving_variance_.assign(moved(moving_variance_, var));
+  } else {
+    mean = moving_mean_.value();
+    var = moving_variance_.value();
+  }
+  // y = x * inv + (beta - mean * inv), inv = gamma / sqrt(var + eps): two
+  // full-size ops instead of four.
+  Tensor inv = ops::rsqrt(ops::add(var, Tensor::scalar(o_.epsilon, float32, var.device())));
+  if (o_.scale) inv = ops::multiply(inv, gamma_.value());
+  Tensor shift = ops::negative(ops::multiply(mean, inv));
+  if (o_.center) shift = ops::add(shift, beta_.value());
+  return ops::add(ops::multiply(x, along(inv, axis_, r)), along(shift, axis_, r));
+}
+
+nlohmann::json BatchNormalization::get_config() const {
+  auto c = common_config(Layer::get_config(), o_.axis, o_.epsilon, o_.center, o_.scale, o_.beta_initializer,
+                         o_.gamma_initializer);
+  c["momentum"] = o_.momentum;
+  c["moving_mean_initializer"] = init_json(o_.moving_mean_initializer);
+  c["moving_variance_initializer"] = init_json(o_.moving_variance_initializer);
+  c["synchronized"] = false;
+  return c;
+}
+
+LayerNormalization::LayerNormalization(LayerNormalizationOptions o)
+    : Layer(o.name.empty() ? unique_name("layer_normalization") : o.name), o_(std::move(o)) {
+  KERAS_CHECK(o_.epsilon > 0, ValueError, "Layer \"", name_, "\": epsilon must be positive, received ", o_.epsilon);
+}
+
+void LayerNormalization::build(const Shape& s) {
+  axis_ = feature_axis(name_, o_.axis, s);
+  const Shape p{s[axis_]};
+  if (o_.scale) gamma_ = add_weight("gamma", p, o_.gamma_initializer);
+  if (o_.center) beta_ = add_weight("beta", p, o_.beta_initializer);
+}
+
+Tensor LayerNormalization::call(const Tensor& x, bool) {
+  const int r = x.ndim();
+  check_input(r == static_cast<int>(build_shape_.size()) && x.shape()[axis_] == build_shape_[axis_],
+              "rank " + std::to_string(build_shape_.size()) + " with " + std::to_string(build_shape_[axis_]) +
+                  " features on axis " + std::to_string(o_.axis),
+              x.shape());
+  Tensor m = ops::mean(x, {axis_}, true);
+  Tensor xc = ops::subtract(x, m);
+  Tensor v = ops::mean(ops::square(xc), {axis_}, true);
+  Tensor y = ops::multiply(xc, ops::rsqrt(ops::add(v, Tensor::scalar(o_.epsilon, float32, v.device()))));
+  if (o_.scale) y = ops::multiply(y, along(gamma_.value(), axis_, r));
+  if (o_.center) y = ops::add(y, along(beta_.value(), axis_, r));
+  return y;
+}
+
+nlohmann::json LayerNormalization::get_config() const {
+  return common_config(Layer::get_config(), o_.axis, o_.epsilon, o_.center, o_.scale, o_.beta_initializer,
+                       o_.gamma_initializer);
+}
+
+KERAS_REGISTER_LAYER(BatchNormalization, [](const nlohmann::json& c) {
+  BatchNormalizationOptions o;
+  o.axis = c.contains("axis") && c.at("axis").is_array() ? c.at("axis").at(0).get<int>() : value_or(c, "axis", -1);
+  o.momentum = value_or(c, "momentum", 0.99);
+  o.epsilon = value_or(c, "epsilon", 1e-3);
+  o.center = value_or(c, "center", true);
+  o.scale = value_or(c, "scale", true);
+  o.beta_initializer = read_init(c, "beta_initializer", "zeros");
+  o.gamma_initializer = read_init(c, "gamma_initializer", "ones");
+  o.moving_mean_initializer = read_init(c, "moving_mean_initializer", "zeros");
+  o.moving_variance_initializer = read_init(c, "moving_variance_initializer", "ones");
+  o.name = name_of(c);
+  auto l = std::make_shared<BatchNormalization>(o);
+  l->set_trainable(value_or(c, "trainable", true));
+  return l;
+});
+
+KERAS_REGISTER_LAYER(LayerNormalization, [](const nlohmann::json& c) {
+  LayerNormalizationOptions o;
+  o.axis = c.contains("axis") && c.at("axis").is_array() ? c.at("axis").at(0).get<int>() : value_or(c, "axis", -1);
+  o.epsilon = value_or(c, "epsilon", 1e-3);
+  o.center = value_or(c, "center", true);
+  o.scale = value_or(c, "scale", true);
+  o.beta_initializer = read_init(c, "beta_initializer", "zeros");
+  o.gamma_initializer = read_init(c, "gamma_initializer", "ones");
+  o.name = name_of(c);
+  auto l = std::make_shared<LayerNormalization>(o);
+  l->set_trainable(value_or(c, "trainable", true));
+  return l;
+});
+
+}  // namespace keras::layers
