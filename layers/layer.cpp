@@ -51,19 +51,13 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
     if (!s.empty()) s[0] = -1;
     ensure_built(s);
   } else if (!build_shape_.empty()) {
-    // The built shape fixes everything but the batch dimension.
+    // Like Keras's default input spec: the rank and the last (feature or
+    // channel) dimension are fixed by build; other dimensions may vary.
     const Shape& b = build_shape_;
-    bool ok = x.ndim() == static_cast<int>(b.size());
-    for (std::size_t i = 1; ok && i < b.size(); ++i) ok = b[i] < 0 || b[i] == x.shape()[i];
-    if (!ok) {
-      std::string expected = b.size() == static_cast<std::size_t>(x.ndim()) && !b.empty()
-                                 ? "shape " + shape_str(b)
-                                 : "rank " + std::to_string(b.size()) + " (shape " + shape_str(b) + ")";
-      if (x.ndim() == static_cast<int>(b.size()) && b.size() >= 2 &&
-          Shape(b.begin() + 1, b.end() - 1) == Shape(x.shape().begin() + 1, x.shape().end() - 1))
-        expected = "last dimension " + std::to_string(b.back());
-      check_input(false, expected, x.shape());
-    }
+    if (x.ndim() != static_cast<int>(b.size()))
+      check_input(false, "rank " + std::to_string(b.size()) + " (shape " + shape_str(b) + ")", x.shape());
+    if (!b.empty() && b.size() >= 2 && b.back() >= 0 && x.shape().back() != b.back())
+      check_input(false, "last dimension " + std::to_string(b.back()), x.shape());
   }
   return call(x, training);
 }

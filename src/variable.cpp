@@ -30,7 +30,7 @@ const Tensor& Variable::value() const {
   return state_->value;
 }
 
-void Variable::assign(const Tensor& v) {
+void Variable::assign(const Tensor& v) const {
   KERAS_CHECK(state_, ValueError, "assign: the variable is undefined");
   KERAS_CHECK(v.shape() == state_->value.shape(), ValueError, "Variable '", state_->path,
               "' has shape ", shape_str(state_->value.shape()), ", received a value of shape ",

@@ -22,6 +22,7 @@
 #include "keras/models.hpp"
 #include "keras/ops.hpp"
 #include "keras/optimizers.hpp"
+#include "keras/plot_model.hpp"
 #include "keras/tensor.hpp"
 #include "keras/utils.hpp"
 #include "keras/variable.hpp"

@@ -19,7 +19,7 @@ class Variable {
   // The current value (a leaf tensor; requires_grad when trainable).
   const Tensor& value() const;
   // Copies `value` into the variable; shapes must match (ValueError names both).
-  void assign(const Tensor& value);
+  void assign(const Tensor& value) const;  // a handle: assigning does not change which variable
   const std::string& name() const;
   // "dense/kernel" once the owning layer sets it.
   const std::string& path() const;
