@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "keras/autograd.hpp"
+#include "keras/config.hpp"
 #include "keras/models.hpp"
 #include "keras/ops.hpp"
 #include "trainer_state.hpp"
@@ -24,6 +25,17 @@ struct Trainer {
     vars = m.trainable_weights();
     var_values.clear();
     for (auto& v : vars) var_values.push_back(v.value());
+  }
+
+  // The device of the model's weights (data on another device is moved
+  // there batch by batch, so a CUDA model trains on CPU-resident data).
+  Device device() const {
+    auto w = m.weights();
+    return w.empty() ? config::device() : w[0].value().device();
+  }
+  static void to_device(Tensors& ts, Device d) {
+    for (auto& t : ts)
+      if (t.defined() && t.device() != d) t = t.to(d);
   }
 
   void resolve_metrics(const Tensors& y, const Tensors& y_pred) {
@@ -77,7 +89,11 @@ struct Trainer {
       for (auto& mt : s.metrics[o]) mt->update_state(y[o], y_pred[o], sw);
   }
 
-  void train_step(const Tensors& x, const Tensors& y, const Tensor& sw) {
+  void train_step(Tensors x, Tensors y, Tensor sw) {
+    Device d = var_values.empty() ? device() : var_values[0].device();
+    to_device(x, d);
+    to_device(y, d);
+    if (sw.defined() && sw.device() != d) sw = sw.to(d);
     Tensors y_pred = m.call_all(x, true);
     resolve_metrics(y, y_pred);
     Tensors parts;
@@ -91,8 +107,12 @@ struct Trainer {
     update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
 
-  void test_step(const Tensors& x, const Tensors& y, const Tensor& sw) {
+  void test_step(Tensors x, Tensors y, Tensor sw) {
     autograd::NoGradGuard ng;
+    Device d = device();
+    to_device(x, d);
+    to_device(y, d);
+    if (sw.defined() && sw.device() != d) sw = sw.to(d);
     Tensors y_pred = m.call_all(x, false);
     resolve_metrics(y, y_pred);
     Tensors parts;
@@ -277,7 +297,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training; ++epoch) {
     t.reset_metrics();
     cbs.on_epoch_begin(epoch, empty);
-    Tensor perm = o.shuffle ? ops::random_permutation(n) : Tensor();
+    Tensor perm = o.shuffle ? ops::random_permutation(n).to(x[0].device()) : Tensor();
     for (std::int64_t step = 0; step < steps; ++step) {
       std::int64_t b = step * bs, e = std::min(n, b + bs);
       cbs.on_train_batch_begin(step, empty);
@@ -351,13 +371,17 @@ Tensors Model::predict(const Tensors& x, PredictOptions o) {
   auto cbs = make_callbacks(this, o.callbacks, o.verbose, nullptr);
   cbs.set_params({1, steps, o.verbose});
   autograd::NoGradGuard ng;
+  auto w = weights();
+  Device d = w.empty() ? config::device() : w[0].value().device();
   std::vector<Tensors> parts;  // per output, per batch
   Logs empty;
   cbs.on_predict_begin(empty);
   for (std::int64_t step = 0; step < steps; ++step) {
     std::int64_t b = step * bs, e = std::min(n, b + bs);
     cbs.on_predict_batch_begin(step, empty);
-    Tensors outs = call_all(slice_all(x, b, e), false);
+    Tensors xb = slice_all(x, b, e);
+    Trainer::to_device(xb, d);
+    Tensors outs = call_all(xb, false);
     parts.resize(outs.size());
     for (std::size_t i = 0; i < outs.size(); ++i) parts[i].push_back(outs[i]);
     cbs.on_predict_batch_end(step, empty);
