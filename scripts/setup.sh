@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   cmake make g++                       # build tools
   libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev   # CPU backend
-  libhdf5-dev nlohmann-json3-dev zlib1g-dev                         # files, configs, datasets
+  libhdf5-dev libzip-dev pkg-config nlohmann-json3-dev zlib1g-dev   # files, configs, datasets
   doctest-dev                          # tests
   dataset-fashion-mnist                # the examples' data (/usr/share/datasets/fashion-mnist)
   "$@"

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
+#include "saving/config_utils.hpp"
 
 namespace keras {
 
@@ -132,14 +133,14 @@ std::shared_ptr<layers::Layer> Model::get_layer(int index) const {
 }
 
 nlohmann::json Model::get_config() const {
+  // Keras 3's shapes; the functional graph is serialized in src/saving/.
+  if (!sequential_) return saving::functional_config(*this);
   nlohmann::json layers = nlohmann::json::array();
-  if (input_layer_)
-    layers.push_back({{"module", "keras.layers"}, {"class_name", "InputLayer"}, {"config", input_layer_->get_config()},
-                      {"registered_name", nullptr}});
-  for (auto& l : layers_)
-    layers.push_back({{"module", "keras.layers"}, {"class_name", l->class_name()}, {"config", l->get_config()},
-                      {"registered_name", nullptr}});
-  return {{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}, {"layers", layers}};
+  if (input_layer_) layers.push_back(saving::serialize_layer(*input_layer_));
+  for (auto& l : layers_) layers.push_back(saving::serialize_layer(*l));
+  nlohmann::json c = {{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}, {"layers", layers}};
+  if (!input_shape_.empty()) c["build_input_shape"] = saving::shape_to_json(input_shape_);
+  return c;
 }
 
 Sequential::Sequential(std::string name) : Model(name.empty() ? unique_name("sequential") : std::move(name)) {

@@ -178,6 +178,20 @@ class Model : public layers::Layer {
   std::vector<std::string> output_names() const;
   std::size_t num_outputs() const { return sequential_ ? 1 : outputs_.size(); }
 
+  // --- saving (src/saving/, declared in keras/saving.hpp too) ---
+  // By extension: ".keras" (Keras 3 zip) or ".h5" / ".hdf5" (legacy HDF5),
+  // with the optimizer state when compiled. Atomic: a failed save leaves an
+  // existing file as it was. Throws IOError / ValueError.
+  void save(const std::string& path, bool include_optimizer = true) const;
+  // ".weights.h5" (Keras 3 layout) or ".h5" (legacy layout).
+  void save_weights(const std::string& path) const;
+  // ".weights.h5", ".keras" or legacy ".h5"; legacy files match layers in
+  // order, or by layer name when `by_name`. Throws IOError / ValueError
+  // naming the file and the layer.
+  void load_weights(const std::string& path, bool by_name = false);
+  // Keras's model JSON ({"class_name", "config", ...}).
+  std::string to_json() const;
+
  protected:
   void add_layer(std::shared_ptr<layers::Layer> layer);
   void set_input(const KerasTensor& input);
@@ -198,6 +212,7 @@ class Model : public layers::Layer {
   std::vector<int> output_slots_;
   std::shared_ptr<CompileState> state_;
   friend struct Trainer;
+  friend struct ModelSavingAccess;
 };
 
 class Sequential : public Model {

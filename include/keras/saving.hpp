@@ -1,0 +1,41 @@
+// Saving and loading models in Keras's file formats.
+//
+//   model.save("model.keras");                 // Keras 3 zip: config.json, metadata.json, model.weights.h5
+//   model.save("model.h5");                    // legacy HDF5, as tf.keras 2 and Keras 3 write it
+//   keras::Model m = keras::models::load_model("model.h5");   // compiled, optimizer state restored
+//   std::string js = keras::models::to_json(model);
+//   keras::Model same = keras::models::model_from_json(js);  // new weights; copy with set_weights
+//
+// Files written by Keras (tf.keras 2.x and Keras 3) load here, and files
+// written here load in Keras 3. Errors: keras::IOError for unreadable,
+// truncated or corrupt files; keras::ValueError for configs this library
+// cannot rebuild (an unknown layer class, named with the file) or weights
+// that do not fit the model (named with the layer and the file).
+#pragma once
+#include <string>
+
+#include "keras/models.hpp"
+
+namespace keras::models {
+
+// Keras's model JSON: {"module", "class_name", "config", "registered_name",
+// "build_config"}, with the functional graph as Keras 3 writes it
+// ("inbound_nodes" of "__keras_tensor__" arguments, "input_layers",
+// "output_layers").
+std::string to_json(const Model& model);
+
+// A model from Keras's JSON (Keras 3 or tf.keras 2.x: "batch_input_shape",
+// list-form "inbound_nodes", dtype strings or DTypePolicy objects). Weights
+// are freshly initialized. Throws ValueError naming an unknown layer class.
+Model model_from_json(const std::string& json);
+
+// Loads a ".keras" or ".h5" / ".hdf5" file (detected from its content).
+// With `compile`, a file with a training config comes back compiled, with
+// the optimizer state (iterations, Adam moments, ...) restored, so fit()
+// continues where it stopped.
+Model load_model(const std::string& path, bool compile = true);
+
+// Same as model.save(path, include_optimizer).
+void save_model(const Model& model, const std::string& path, bool include_optimizer = true);
+
+}  // namespace keras::models

@@ -1,0 +1,310 @@
+// compile() arguments and optimizer state in Keras's saved forms:
+// compile_config (.keras), training_config (.h5), and the optimizer's
+// variables [iteration, learning_rate, slots...].
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "saving/internal.hpp"
+
+namespace keras::saving {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+json loss_json(const losses::Loss& loss) {
+  // A loss equal to its string form is saved as the string, as Keras keeps
+  // what compile() was given; others as a serialized object.
+  try {
+    auto plain = losses::get(loss.name());
+    if (plain->class_name() == loss.class_name() && plain->get_config() == loss.get_config()) return loss.name();
+  } catch (const ValueError&) {
+  }
+  json c = loss.get_config();
+  return {{"module", "keras.losses"}, {"class_name", loss.class_name()}, {"config", c}, {"registered_name", nullptr}};
+}
+
+std::string metric_name(const MetricArg& m) { return m.metric ? m.metric->name() : m.name; }
+
+json base_config(const Model& model, const CompileState& s) {
+  std::size_t n = s.losses.size();
+  json loss, metrics;
+  if (n == 1) {
+    loss = loss_json(*s.losses[0]);
+    metrics = json::array();
+    if (!s.metric_args.empty())
+      for (auto& m : s.metric_args[0]) metrics.push_back(metric_name(m));
+  } else {
+    loss = json::array();
+    metrics = json::array();
+    for (std::size_t i = 0; i < n; ++i) {
+      loss.push_back(loss_json(*s.losses[i]));
+      json mi = json::array();
+      if (i < s.metric_args.size())
+        for (auto& m : s.metric_args[i]) mi.push_back(metric_name(m));
+      metrics.push_back(mi);
+    }
+  }
+  bool all_one = std::all_of(s.loss_weights.begin(), s.loss_weights.end(), [](double w) { return w == 1.0; });
+  bool no_metrics = std::all_of(metrics.begin(), metrics.end(), [](const json& m) { return m.is_array() && m.empty(); });
+  return {{"loss", loss},
+          {"loss_weights", all_one ? json(nullptr) : json(s.loss_weights)},
+          {"metrics", metrics.empty() || no_metrics ? json(nullptr) : metrics},
+          {"weighted_metrics", nullptr},
+          {"run_eagerly", false},
+          {"steps_per_execution", 1},
+          {"jit_compile", false}};
+}
+
+std::optional<double> opt(const json& c, const char* key) {
+  if (!c.contains(key) || c[key].is_null()) return std::nullopt;
+  return c[key].get<double>();
+}
+
+std::shared_ptr<optimizers::Optimizer> optimizer_from_config(const json& j) {
+  if (j.is_string()) return optimizers::get(j.get<std::string>());
+  KERAS_CHECK(j.is_object() && j.contains("class_name") && j["class_name"].is_string(), ValueError,
+              "Cannot read optimizer ", j.dump().substr(0, 200));
+  std::string cls = j["class_name"].get<std::string>();
+  const json c = j.contains("config") && j["config"].is_object() ? j["config"] : json::object();
+  KERAS_CHECK(!c.value("use_ema", false), ValueError, "Optimizer ", cls, ": use_ema is not supported yet");
+  for (const char* k : {"loss_scale_factor", "gradient_accumulation_steps"})
+    KERAS_CHECK(!c.contains(k) || c[k].is_null(), ValueError, "Optimizer ", cls, ": ", k,
+                " is not supported yet; received ", c[k].dump());
+  double lr = 0.001;
+  if (c.contains("learning_rate")) {
+    const json& l = c["learning_rate"];
+    KERAS_CHECK(l.is_number(), ValueError, "Optimizer ", cls, ": learning-rate schedules cannot be loaded yet; received ",
+                l.dump().substr(0, 200));
+    lr = l.get<double>();
+  }
+  optimizers::BaseOptions base;
+  base.weight_decay = opt(c, "weight_decay");
+  base.clipnorm = opt(c, "clipnorm");
+  base.clipvalue = opt(c, "clipvalue");
+  base.global_clipnorm = opt(c, "global_clipnorm");
+  base.name = c.value("name", "");
+  std::string k = lower(cls);
+  if (k == "sgd")
+    return std::make_shared<optimizers::SGD>(optimizers::SGDOptions{
+        lr, c.value("momentum", 0.0), c.value("nesterov", false), base});
+  if (k == "adam")
+    return std::make_shared<optimizers::Adam>(optimizers::AdamOptions{
+        lr, c.value("beta_1", 0.9), c.value("beta_2", 0.999), c.value("epsilon", 1e-7), c.value("amsgrad", false), base});
+  if (k == "adamw") {
+    double wd = base.weight_decay.value_or(0.004);
+    base.weight_decay.reset();
+    return std::make_shared<optimizers::AdamW>(optimizers::AdamWOptions{lr, wd, c.value("beta_1", 0.9),
+                                                                        c.value("beta_2", 0.999),
+                                                                        c.value("epsilon", 1e-7),
+                                                                        c.value("amsgrad", false), base});
+  }
+  if (k == "rmsprop")
+    return std::make_shared<optimizers::RMSprop>(optimizers::RMSpropOptions{
+        lr, c.value("rho", 0.9), c.value("momentum", 0.0), c.value("epsilon", 1e-7), c.value("centered", false), base});
+  if (k == "adagrad")
+    return std::make_shared<optimizers::Adagrad>(optimizers::AdagradOptions{
+        lr, c.value("initial_accumulator_value", 0.1), c.value("epsilon", 1e-7), base});
+  throw ValueError("Unknown optimizer class '" + cls + "' (known: SGD, Adam, AdamW, RMSprop, Adagrad)");
+}
+
+std::shared_ptr<losses::Loss> loss_from_config(const json& j) {
+  if (j.is_string()) return losses::get(j.get<std::string>());
+  KERAS_CHECK(j.is_object() && j.contains("class_name") && j["class_name"].is_string(), ValueError, "Cannot read loss ",
+              j.dump().substr(0, 200));
+  std::string cls = j["class_name"].get<std::string>();
+  const json c = j.contains("config") ? j["config"] : json::object();
+  if (cls == "function" && c.is_string()) return losses::get(c.get<std::string>());
+  losses::Reduction red = losses::Reduction::sum_over_batch_size;
+  std::string r = c.is_object() && c.contains("reduction") && c["reduction"].is_string() ? c["reduction"].get<std::string>()
+                                                                                         : "sum_over_batch_size";
+  if (r == "sum") red = losses::Reduction::sum;
+  else if (r == "none") red = losses::Reduction::none;
+  std::string name = c.is_object() ? c.value("name", "") : "";
+  if (cls == "MeanSquaredError") return std::make_shared<losses::MeanSquaredError>(losses::LossOptions{red, name});
+  if (cls == "MeanAbsoluteError") return std::make_shared<losses::MeanAbsoluteError>(losses::LossOptions{red, name});
+  losses::CrossentropyOptions o;
+  o.from_logits = c.value("from_logits", false);
+  o.label_smoothing = c.value("label_smoothing", 0.0);
+  o.axis = c.value("axis", -1);
+  o.reduction = red;
+  o.name = name;
+  if (cls == "BinaryCrossentropy") return std::make_shared<losses::BinaryCrossentropy>(o);
+  if (cls == "CategoricalCrossentropy") return std::make_shared<losses::CategoricalCrossentropy>(o);
+  if (cls == "SparseCategoricalCrossentropy") {
+    KERAS_CHECK(!c.contains("ignore_class") || c["ignore_class"].is_null(), ValueError,
+                "SparseCategoricalCrossentropy: ignore_class is not supported yet");
+    return std::make_shared<losses::SparseCategoricalCrossentropy>(o);
+  }
+  throw ValueError("Unknown loss class '" + cls + "'");
+}
+
+MetricArg metric_from_config(const json& j) {
+  if (j.is_string()) return MetricArg(j.get<std::string>());
+  // A serialized metric object: its name resolves like the string would.
+  if (j.is_object() && j.contains("config") && j["config"].is_object() && j["config"].contains("name"))
+    return MetricArg(j["config"]["name"].get<std::string>());
+  throw ValueError("Cannot read metric " + j.dump().substr(0, 200));
+}
+
+// A per-output list from null, a value, a list or a {output_name: value} map.
+std::vector<json> per_output(const json& j, const Model& model, const char* what) {
+  std::size_t n = model.num_outputs();
+  auto names = model.output_names();
+  if (j.is_null()) return std::vector<json>(n, json(nullptr));
+  if (j.is_object() && !j.contains("class_name")) {
+    std::vector<json> r;
+    for (auto& name : names) r.push_back(j.contains(name) ? j[name] : json(nullptr));
+    return r;
+  }
+  if (j.is_array() && n > 1) {
+    KERAS_CHECK(j.size() == n, ValueError, what, ": expected ", n, " entries (one per output), received ", j.dump());
+    return std::vector<json>(j.begin(), j.end());
+  }
+  return std::vector<json>(n, j);
+}
+
+}  // namespace
+
+json compile_config(const Model& model) {
+  const CompileState* s = ModelSavingAccess::state(model);
+  if (!s || !s->optimizer) return nullptr;
+  json c = base_config(model, *s);
+  c["optimizer"] = {{"module", "keras.optimizers"},
+                    {"class_name", s->optimizer->class_name()},
+                    {"config", s->optimizer->get_config()},
+                    {"registered_name", nullptr}};
+  return c;
+}
+
+json training_config(const Model& model) {
+  const CompileState* s = ModelSavingAccess::state(model);
+  if (!s || !s->optimizer) return nullptr;
+  json c = base_config(model, *s);
+  c["optimizer_config"] = {{"class_name", s->optimizer->class_name()}, {"config", s->optimizer->get_config()}};
+  return c;
+}
+
+bool compile_from_config(Model& model, const json& config, const std::string& source) {
+  try {
+    if (!config.is_object() || !config.contains("loss") || config["loss"].is_null()) return false;
+    json oj = config.contains("optimizer") ? config["optimizer"]
+                                           : config.contains("optimizer_config") ? config["optimizer_config"] : json("rmsprop");
+    auto optimizer = optimizer_from_config(oj);
+    std::vector<LossArg> ls;
+    for (auto& l : per_output(config["loss"], model, "loss")) {
+      KERAS_CHECK(!l.is_null(), ValueError, "Every output needs a loss; received ", config["loss"].dump());
+      ls.emplace_back(loss_from_config(l));
+    }
+    std::vector<std::vector<MetricArg>> ms;
+    json mj = config.value("metrics", json(nullptr));
+    // One flat list of names for a one-output model.
+    if (model.num_outputs() == 1 && mj.is_array() && !mj.empty() && !mj[0].is_array()) mj = json::array({mj});
+    if (model.num_outputs() == 1 && mj.is_array() && mj.empty()) mj = nullptr;
+    for (auto& m : model.num_outputs() == 1 && mj.is_array() ? std::vector<json>(mj.begin(), mj.end())
+                                                             : per_output(mj, model, "metrics")) {
+      std::vector<MetricArg> row;
+      if (m.is_array())
+        for (auto& e : m) row.push_back(metric_from_config(e));
+      else if (!m.is_null())
+        row.push_back(metric_from_config(m));
+      ms.push_back(std::move(row));
+    }
+    std::vector<double> lw;
+    json wj = config.value("loss_weights", json(nullptr));
+    if (!wj.is_null())
+      for (auto& w : per_output(wj, model, "loss_weights")) lw.push_back(w.is_null() ? 1.0 : w.get<double>());
+    model.compile(optimizer, ls, ms, lw);
+    return true;
+  } catch (const ValueError& e) {
+    throw ValueError(std::string("Cannot compile the model from the training config in '") + source + "': " + e.what());
+  } catch (const json::exception& e) {
+    throw ValueError(std::string("Invalid training config in '") + source + "': " + e.what());
+  }
+}
+
+std::vector<std::string> optimizer_state_names(const Model& model) {
+  auto& o = model.optimizer();
+  std::string prefix = o.get_config().value("name", std::string("optimizer")) + "/";
+  std::vector<std::string> names{prefix + "iteration", prefix + "learning_rate"};
+  for (auto& v : o.variables()) names.push_back(prefix + v.name());
+  return names;
+}
+
+std::vector<Tensor> optimizer_state(const Model& model) {
+  auto& o = model.optimizer();
+  std::vector<Tensor> values{Tensor::scalar(static_cast<double>(o.iterations()), int64),
+                             Tensor::scalar(o.learning_rate(), float32)};
+  for (auto& v : o.variables()) values.push_back(v.value());
+  return values;
+}
+
+void set_optimizer_state(Model& model, const std::vector<Tensor>& values, const std::string& source) {
+  auto& o = model.optimizer();
+  if (!o.built()) o.build(model.trainable_weights());
+  auto slots = o.variables();
+  KERAS_CHECK(values.size() == slots.size() + 2, ValueError, "The optimizer state in '", source, "' has ",
+              values.size(), " variables, but ", o.class_name(), " for this model has ", slots.size() + 2,
+              " (iteration, learning_rate and ", slots.size(), " slots)");
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    KERAS_CHECK(values[i + 2].shape() == slots[i].shape(), ValueError, "Optimizer variable ", i + 2, " ('",
+                slots[i].name(), "') in '", source, "' has shape ", shape_str(values[i + 2].shape()), ", expected ",
+                shape_str(slots[i].shape()));
+    slots[i].assign(values[i + 2].dtype() == float32 ? values[i + 2] : values[i + 2].astype(float32));
+  }
+  KERAS_CHECK(values[0].size() == 1 && values[1].size() == 1, ValueError, "The optimizer's iteration and learning_rate in '",
+              source, "' must be scalars");
+  o.set_iterations(static_cast<std::int64_t>(values[0].item()));
+  // The saved rate is a float32 copy of the configured one; only a real
+  // change (a callback lowered it) is applied, so a float64 rate stays exact.
+  double lr = values[1].item(), cur = o.learning_rate();
+  if (std::abs(lr - cur) > 1e-6 * std::max(std::abs(cur), 1e-12)) {
+    try {
+      o.set_learning_rate(lr);
+    } catch (const TypeError&) {  // a schedule: the rate follows iterations
+    }
+  }
+}
+
+std::vector<Variable> legacy_weights(const layers::Layer& layer) {
+  auto w = layer.trainable_weights();
+  for (auto& v : layer.non_trainable_weights()) w.push_back(v);
+  return w;
+}
+
+void assign_weights(const std::vector<Variable>& vars, const std::vector<Tensor>& values, const std::string& layer,
+                    const std::string& source) {
+  KERAS_CHECK(vars.size() == values.size(), ValueError, "Layer \"", layer, "\" expects ", vars.size(),
+              " weights, but '", source, "' has ", values.size(), " for it");
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    KERAS_CHECK(values[i].shape() == vars[i].shape(), ValueError, "Layer \"", layer, "\" weight ", i, " ('",
+                vars[i].name(), "') has shape ", shape_str(vars[i].shape()), ", but '", source, "' has shape ",
+                shape_str(values[i].shape()));
+  }
+  for (std::size_t i = 0; i < vars.size(); ++i)
+    vars[i].assign(values[i].dtype() == vars[i].dtype() ? values[i] : values[i].astype(vars[i].dtype()));
+}
+
+std::string snake_case(const std::string& name) {
+  // Keras's naming.to_snake_case: "(.)([A-Z][a-z]+)" -> "\1_\2", then
+  // "([a-z])([A-Z])" -> "\1_\2", lower-cased.
+  std::string a;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    bool upper_word = i > 0 && std::isupper(static_cast<unsigned char>(name[i])) && i + 1 < name.size() &&
+                      std::islower(static_cast<unsigned char>(name[i + 1]));
+    if (upper_word && a.back() != '_') a += '_';
+    a += name[i];
+  }
+  std::string b;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (i > 0 && std::islower(static_cast<unsigned char>(a[i - 1])) && std::isupper(static_cast<unsigned char>(a[i])))
+      b += '_';
+    b += a[i];
+  }
+  return lower(b);
+}
+
+}  // namespace keras::saving

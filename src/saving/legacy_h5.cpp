@@ -1,0 +1,162 @@
+// The legacy Keras HDF5 format (model.save("m.h5")), as tf.keras 2 and
+// Keras 3's legacy_h5_format write it:
+//   /  attrs keras_version, backend, model_config (JSON), training_config (JSON)
+//   /model_weights  attrs layer_names, backend, keras_version
+//   /model_weights/<layer>  attr weight_names; datasets at those names
+//                           ("dense/kernel" in Keras 3, "dense/kernel:0" in tf.keras 2)
+//   /optimizer_weights  attr weight_names; datasets ("adam/iteration", ...)
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "saving/internal.hpp"
+
+namespace keras::saving {
+namespace {
+
+// Dataset names for a layer's weights: the variable paths, prefixed with
+// the layer's name for nested models (Keras: "nested/inner/kernel").
+std::vector<std::string> weight_names(const layers::Layer& layer, const std::vector<Variable>& ws) {
+  std::vector<std::string> names;
+  std::set<std::string> used;
+  for (std::size_t i = 0; i < ws.size(); ++i) {
+    std::string p = ws[i].path().empty() ? ws[i].name() : ws[i].path();
+    if (p.rfind(layer.name() + "/", 0) != 0) p = layer.name() + "/" + p;
+    if (!used.insert(p).second) p += "_" + std::to_string(i);  // keep dataset names unique
+    used.insert(p);
+    names.push_back(p);
+  }
+  return names;
+}
+
+std::vector<Tensor> read_weights(const h5::Object& g, std::vector<std::string>* names = nullptr) {
+  auto wn = g.string_list_attr("weight_names");
+  std::vector<Tensor> values;
+  for (auto& n : wn) values.push_back(g.dataset(n));
+  if (names) *names = wn;
+  return values;
+}
+
+// tf.keras 2 optimizers store [iter, slot kind 0 for every variable, kind 1
+// for every variable, ...] without a learning_rate; Keras 3 stores
+// [iteration, learning_rate, every kind for variable 0, ...].
+std::vector<Tensor> to_keras3_order(std::vector<Tensor> v, const Model& model) {
+  auto& o = model.optimizer();
+  if (!o.built()) o.build(model.trainable_weights());
+  std::size_t slots = o.variables().size(), vars = model.trainable_weights().size();
+  if (v.size() != slots + 1 || vars == 0 || slots % vars != 0) return v;
+  std::size_t kinds = slots / vars;
+  std::vector<Tensor> r{v[0], Tensor::scalar(o.learning_rate(), float32)};
+  for (std::size_t i = 0; i < vars; ++i)
+    for (std::size_t k = 0; k < kinds; ++k) r.push_back(v[1 + k * vars + i]);
+  return r;
+}
+
+}  // namespace
+
+void save_legacy_weights(const h5::Object& g, const Model& model) {
+  auto order = keras_layer_order(model);
+  std::vector<std::string> names;
+  for (auto& l : order) names.push_back(l->name());
+  g.set_string_list_attr("layer_names", names);
+  g.set_string_attr("backend", kBackend);
+  g.set_string_attr("keras_version", kKerasVersion);
+  // Keras creates the groups sorted by name (no group is a prefix of a later one).
+  std::sort(order.begin(), order.end(), [](auto& a, auto& b) { return a->name() < b->name(); });
+  for (auto& l : order) {
+    auto lg = g.create_group(l->name());
+    auto ws = legacy_weights(*l);
+    auto wn = weight_names(*l, ws);
+    lg.set_string_list_attr("weight_names", wn);
+    for (std::size_t i = 0; i < ws.size(); ++i) lg.write_dataset(wn[i], ws[i].value());
+  }
+  g.create_group("top_level_model_weights").set_string_list_attr("weight_names", {});
+}
+
+void load_legacy_weights(const h5::Object& g, Model& model, bool by_name) {
+  const std::string& file = g.file();
+  auto file_layers = g.string_list_attr("layer_names");
+  std::vector<std::string> with_weights;
+  for (auto& n : file_layers) {
+    KERAS_CHECK(g.has_group(n), IOError, "Missing group ", g.where(n), " (listed in layer_names)");
+    if (!g.group(n).string_list_attr("weight_names").empty()) with_weights.push_back(n);
+  }
+  auto order = keras_layer_order(model);
+  if (by_name) {
+    std::map<std::string, std::shared_ptr<layers::Layer>> by;
+    for (auto& l : order) by[l->name()] = l;
+    for (auto& n : with_weights) {
+      auto it = by.find(n);
+      if (it == by.end()) continue;  // as Keras: layers the model lacks are skipped
+      assign_weights(legacy_weights(*it->second), read_weights(g.group(n)), n, file);
+    }
+    return;
+  }
+  std::vector<std::shared_ptr<layers::Layer>> targets;
+  for (auto& l : order)
+    if (!legacy_weights(*l).empty()) targets.push_back(l);
+  if (targets.size() != with_weights.size()) {
+    std::string a, b;
+    for (auto& n : with_weights) a += (a.empty() ? "" : ", ") + n;
+    for (auto& l : targets) b += (b.empty() ? "" : ", ") + l->name();
+    throw ValueError("Layer count mismatch when loading weights from '" + file + "': the file has weights for " +
+                     std::to_string(with_weights.size()) + " layers [" + a + "], the model has " +
+                     std::to_string(targets.size()) + " layers with weights [" + b + "]");
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    assign_weights(legacy_weights(*targets[i]), read_weights(g.group(with_weights[i])), targets[i]->name(), file);
+}
+
+void save_legacy_h5(const Model& model, const std::string& path, bool include_optimizer) {
+  // Everything that can throw for reasons other than I/O runs first.
+  json config = {{"class_name", model.class_name()}, {"config", model.get_config()}};
+  json training = include_optimizer ? training_config(model) : json(nullptr);
+  bool with_state = include_optimizer && model.compiled() && model.optimizer().built();
+  atomic_write(path, [&](const std::string& tmp) {
+    auto f = h5::create_file(tmp);
+    f.set_string_attr("backend", kBackend);
+    f.set_string_attr("keras_version", kKerasVersion);
+    f.set_string_attr("model_config", config.dump());
+    save_legacy_weights(f.create_group("model_weights"), model);
+    if (!training.is_null()) {
+      f.set_string_attr("training_config", training.dump());
+      if (with_state) {
+        auto og = f.create_group("optimizer_weights");
+        auto names = optimizer_state_names(model);
+        auto values = optimizer_state(model);
+        og.set_string_list_attr("weight_names", names);
+        for (std::size_t i = 0; i < names.size(); ++i) og.write_dataset(names[i], values[i]);
+      }
+    }
+    h5::close(f);
+  });
+}
+
+std::shared_ptr<Model> load_legacy_h5(const std::string& path, bool compile) {
+  auto f = h5::open_file(path);
+  KERAS_CHECK(f.has_attr("model_config"), IOError, "No model found in '", path,
+              "': it has no 'model_config' attribute (a weights-only file? use load_weights)");
+  json config;
+  try {
+    config = json::parse(f.string_attr("model_config"));
+  } catch (const json::exception& e) {
+    throw IOError("The 'model_config' attribute of '" + path + "' is not valid JSON: " + e.what());
+  }
+  auto model = model_from_config(config, path);
+  load_legacy_weights(f.has_group("model_weights") ? f.group("model_weights") : f.group("/"), *model, false);
+  if (compile && f.has_attr("training_config")) {
+    json training;
+    try {
+      training = json::parse(f.string_attr("training_config"));
+    } catch (const json::exception& e) {
+      throw IOError("The 'training_config' attribute of '" + path + "' is not valid JSON: " + e.what());
+    }
+    if (compile_from_config(*model, training, path) && f.has_group("optimizer_weights")) {
+      auto og = f.group("optimizer_weights");
+      set_optimizer_state(*model, to_keras3_order(read_weights(og), *model), path);
+    }
+  }
+  return model;
+}
+
+}  // namespace keras::saving
