@@ -86,14 +86,28 @@ void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, in
               beta, c, static_cast<int>(ldc));
 }
 
-// Runs fn(n0, n1) over slices of the batch, one per core when the work is
+// How many batch slices run in parallel: one per core when the work is
 // worth a thread wake-up (about 1e6 multiply-adds).
-template <class F>
-void over_batch(const Geom& g, F&& fn) {
+int64_t num_slices(const Geom& g) {
   const double macs = static_cast<double>(g.n) * g.pixels() * g.kg * g.cout;
-  const int64_t slices = macs < 1e6 ? 1 : std::min<int64_t>(g.n, hw_threads());
+  return macs < 1e6 ? 1 : std::min<int64_t>(g.n, hw_threads());
+}
+
+// Samples per im2col chunk: the patch matrix of a chunk (about 1 MiB) stays
+// in cache between im2col and the GEMM, and the scratch buffer stays small
+// enough for the caching allocator to recycle it.
+int64_t chunk_samples(const Geom& g) {
+  constexpr int64_t kChunkBytes = int64_t{1} << 20;
+  const int64_t per_sample = std::max<int64_t>(1, g.pixels() * g.kg * int64_t(sizeof(float)));
+  return std::clamp<int64_t>(kChunkBytes / per_sample, 1, std::max<int64_t>(g.n, 1));
+}
+
+// Runs fn(n0, n1, slice) over `slices` parts of the batch.
+template <class F>
+void over_batch(const Geom& g, int64_t slices, F&& fn) {
   if (slices <= 1) {
     // One sample (or tiny work): let OpenBLAS thread the GEMM if it is big.
+    const double macs = static_cast<double>(g.n) * g.pixels() * g.kg * g.cout;
     BlasThreads bt(macs < 5e7 ? 1 : hw_threads());
     fn(int64_t{0}, g.n, int64_t{0});
     return;
@@ -102,6 +116,12 @@ void over_batch(const Geom& g, F&& fn) {
   parallel_for(slices, 1, [&](int64_t b, int64_t e) {
     for (int64_t s = b; s < e; ++s) fn(g.n * s / slices, g.n * (s + 1) / slices, s);
   });
+}
+
+// Calls fn(c0, c1) for consecutive chunks of at most `chunk` samples of [n0, n1).
+template <class F>
+inline void chunks(int64_t n0, int64_t n1, int64_t chunk, F&& fn) {
+  for (int64_t c0 = n0; c0 < n1; c0 += chunk) fn(c0, std::min(c0 + chunk, n1));
 }
 
 // Patch rows for samples [n0, n1) and group grp into col (rows, kg).
@@ -263,25 +283,30 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tenso
   const float* xp = ptr<float>(x);
   const float* wp = ptr<float>(w);
   float* yp = ptr<float>(y);
+  const int64_t slices = num_slices(g);
   if (g.depthwise) {
-    over_batch(g, [&](int64_t n0, int64_t n1, int64_t) { depthwise_forward(g, xp, wp, yp, n0, n1); });
+    over_batch(g, slices, [&](int64_t n0, int64_t n1, int64_t) { depthwise_forward(g, xp, wp, yp, n0, n1); });
     return;
   }
-  Tensor col = g.direct ? Tensor() : scratch(g.n * g.pixels() * g.kg);
+  const int64_t chunk = chunk_samples(g), col_floats = chunk * g.pixels() * g.kg;
+  Tensor col = g.direct ? Tensor() : scratch(slices * col_floats);
   float* cp = g.direct ? nullptr : ptr<float>(col);
-  over_batch(g, [&](int64_t n0, int64_t n1, int64_t) {
-    const int64_t r0 = n0 * g.pixels(), rows = (n1 - n0) * g.pixels();
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      const float* a = xp + r0 * g.cin + grp * g.cin_g;
-      int64_t lda = g.cin;
-      if (!g.direct) {
-        im2col(g, xp, n0, n1, grp, cp + r0 * g.kg);
-        a = cp + r0 * g.kg;
-        lda = g.kg;
+  over_batch(g, slices, [&](int64_t n0, int64_t n1, int64_t s) {
+    float* c = g.direct ? nullptr : cp + s * col_floats;
+    chunks(n0, n1, chunk, [&](int64_t c0, int64_t c1) {
+      const int64_t r0 = c0 * g.pixels(), rows = (c1 - c0) * g.pixels();
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        const float* a = xp + r0 * g.cin + grp * g.cin_g;
+        int64_t lda = g.cin;
+        if (!g.direct) {
+          im2col(g, xp, c0, c1, grp, c);
+          a = c;
+          lda = g.kg;
+        }
+        sgemm(false, false, rows, g.cout_g, g.kg, a, lda, wp + grp * g.cout_g, g.cout, 0.0f,
+              yp + r0 * g.cout + grp * g.cout_g, g.cout);
       }
-      sgemm(false, false, rows, g.cout_g, g.kg, a, lda, wp + grp * g.cout_g, g.cout, 0.0f,
-            yp + r0 * g.cout + grp * g.cout_g, g.cout);
-    }
+    });
   });
 }
 
@@ -295,15 +320,18 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d
     std::fill(dxp, dxp + dx.size(), 0.0f);
     return;
   }
+  const int64_t slices = num_slices(g);
   if (g.depthwise) {
-    over_batch(g, [&](int64_t n0, int64_t n1, int64_t) { depthwise_backward_data(g, dyp, wp, dxp, n0, n1); });
+    over_batch(g, slices,
+               [&](int64_t n0, int64_t n1, int64_t) { depthwise_backward_data(g, dyp, wp, dxp, n0, n1); });
     return;
   }
-  Tensor col = g.direct ? Tensor() : scratch(g.n * g.pixels() * g.kg);
+  const int64_t chunk = chunk_samples(g), col_floats = chunk * g.pixels() * g.kg;
+  Tensor col = g.direct ? Tensor() : scratch(slices * col_floats);
   float* cp = g.direct ? nullptr : ptr<float>(col);
-  over_batch(g, [&](int64_t n0, int64_t n1, int64_t) {
-    const int64_t r0 = n0 * g.pixels(), rows = (n1 - n0) * g.pixels();
+  over_batch(g, slices, [&](int64_t n0, int64_t n1, int64_t s) {
     if (g.direct) {  // dx rows are the patch rows: the GEMM writes them
+      const int64_t r0 = n0 * g.pixels(), rows = (n1 - n0) * g.pixels();
       for (int64_t grp = 0; grp < g.groups; ++grp)
         sgemm(false, true, rows, g.cin_g, g.cout_g, dyp + r0 * g.cout + grp * g.cout_g, g.cout,
               wp + grp * g.cout_g, g.cout, 0.0f, dxp + r0 * g.cin + grp * g.cin_g, g.cin);
@@ -311,12 +339,15 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d
     }
     const int64_t img = g.h * g.w * g.cin;
     std::fill(dxp + n0 * img, dxp + n1 * img, 0.0f);
-    float* c = cp + r0 * g.kg;
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      sgemm(false, true, rows, g.kg, g.cout_g, dyp + r0 * g.cout + grp * g.cout_g, g.cout, wp + grp * g.cout_g,
-            g.cout, 0.0f, c, g.kg);
-      col2im(g, c, n0, n1, grp, dxp);
-    }
+    float* c = cp + s * col_floats;
+    chunks(n0, n1, chunk, [&](int64_t c0, int64_t c1) {
+      const int64_t r0 = c0 * g.pixels(), rows = (c1 - c0) * g.pixels();
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        sgemm(false, true, rows, g.kg, g.cout_g, dyp + r0 * g.cout + grp * g.cout_g, g.cout,
+              wp + grp * g.cout_g, g.cout, 0.0f, c, g.kg);
+        col2im(g, c, c0, c1, grp, dxp);
+      }
+    });
   });
 }
 
@@ -330,35 +361,40 @@ void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc&
   const float* dyp = ptr<float>(dy);
   // Each batch slice sums into its own copy of dw (slice 0 into dw itself);
   // the copies are added at the end.
-  const int64_t max_slices = std::min<int64_t>(g.n, hw_threads());
-  Tensor partials = scratch((max_slices - 1) * wsize);
+  const int64_t slices = num_slices(g);
+  Tensor partials = scratch((slices - 1) * wsize);
   float* pp = ptr<float>(partials);
-  std::fill(pp, pp + (max_slices - 1) * wsize, 0.0f);
+  std::fill(pp, pp + (slices - 1) * wsize, 0.0f);
   auto slice_dw = [&](int64_t s) { return s == 0 ? dwp : pp + (s - 1) * wsize; };
   if (g.depthwise) {
-    over_batch(g, [&](int64_t n0, int64_t n1, int64_t s) {
+    over_batch(g, slices, [&](int64_t n0, int64_t n1, int64_t s) {
       depthwise_backward_filter(g, xp, dyp, slice_dw(s), n0, n1);
     });
   } else {
-    Tensor col = g.direct ? Tensor() : scratch(g.n * g.pixels() * g.kg);
+    const int64_t chunk = chunk_samples(g), col_floats = chunk * g.pixels() * g.kg;
+    Tensor col = g.direct ? Tensor() : scratch(slices * col_floats);
     float* cp = g.direct ? nullptr : ptr<float>(col);
-    over_batch(g, [&](int64_t n0, int64_t n1, int64_t s) {
-      const int64_t r0 = n0 * g.pixels(), rows = (n1 - n0) * g.pixels();
+    over_batch(g, slices, [&](int64_t n0, int64_t n1, int64_t s) {
       float* out = slice_dw(s);
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        const float* a = xp + r0 * g.cin + grp * g.cin_g;
-        int64_t lda = g.cin;
-        if (!g.direct) {
-          im2col(g, xp, n0, n1, grp, cp + r0 * g.kg);
-          a = cp + r0 * g.kg;
-          lda = g.kg;
+      float* c = g.direct ? nullptr : cp + s * col_floats;
+      chunks(n0, n1, chunk, [&](int64_t c0, int64_t c1) {
+        const int64_t r0 = c0 * g.pixels(), rows = (c1 - c0) * g.pixels();
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          const float* a = xp + r0 * g.cin + grp * g.cin_g;
+          int64_t lda = g.cin;
+          if (!g.direct) {
+            im2col(g, xp, c0, c1, grp, c);
+            a = c;
+            lda = g.kg;
+          }
+          // dw starts at zero, so every chunk accumulates (beta = 1).
+          sgemm(true, false, g.kg, g.cout_g, rows, a, lda, dyp + r0 * g.cout + grp * g.cout_g, g.cout, 1.0f,
+                out + grp * g.cout_g, g.cout);
         }
-        sgemm(true, false, g.kg, g.cout_g, rows, a, lda, dyp + r0 * g.cout + grp * g.cout_g, g.cout, 0.0f,
-              out + grp * g.cout_g, g.cout);
-      }
+      });
     });
   }
-  for (int64_t s = 1; s < max_slices; ++s) {
+  for (int64_t s = 1; s < slices; ++s) {
     const float* p = pp + (s - 1) * wsize;
     for (int64_t i = 0; i < wsize; ++i) dwp[i] += p[i];
   }

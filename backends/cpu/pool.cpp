@@ -32,7 +32,7 @@ int64_t row_grain(const PoolGeom& g) {
   return std::max<int64_t>(1, (int64_t{1} << 15) / per_row);
 }
 
-// Channel block for the max-pool "already routed" flags (kept on the stack).
+// Channel block for the max-pool gradient still to route (kept on the stack).
 constexpr int64_t kBlock = 256;
 
 }  // namespace
@@ -85,7 +85,7 @@ void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tens
   const int64_t grain = std::max<int64_t>(1, row_grain(g) / std::max<int64_t>(1, g.oh));
   parallel_for(g.n, grain, [&](int64_t b, int64_t e) {
     std::fill(dxp + b * img, dxp + e * img, 0.0f);
-    unsigned char routed[kBlock];
+    alignas(64) float pending[kBlock];
     for (int64_t n = b; n < e; ++n)
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
@@ -105,17 +105,21 @@ void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tens
           }
           // Max: the gradient goes to the first element (row-major in the
           // window) equal to the maximum; ties (e.g. zeros after relu) get
-          // nothing more.
+          // nothing more. `pending` holds what is still to route per
+          // channel, so the loop is branch-free and vectorises.
           for (int64_t c0 = 0; c0 < C; c0 += kBlock) {
             const int64_t cn = std::min(kBlock, C - c0);
-            std::fill(routed, routed + cn, 0);
+            const float* __restrict ym = yp + o + c0;
+            std::copy(dyp + o + c0, dyp + o + c0 + cn, pending);
             for (int64_t ih = h0; ih < h1; ++ih)
               for (int64_t iw = w0; iw < w1; ++iw) {
                 const int64_t i = ((n * g.h + ih) * g.w + iw) * C + c0;
+                const float* __restrict xi = xp + i;
+                float* __restrict di = dxp + i;
                 for (int64_t c = 0; c < cn; ++c) {
-                  const bool hit = !routed[c] && xp[i + c] == yp[o + c0 + c];
-                  dxp[i + c] += hit ? dyp[o + c0 + c] : 0.0f;
-                  routed[c] |= hit;
+                  const float give = xi[c] == ym[c] ? pending[c] : 0.0f;
+                  di[c] += give;
+                  pending[c] -= give;
                 }
               }
           }
