@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 
 #include "saving/internal.hpp"
 
@@ -226,11 +227,43 @@ bool compile_from_config(Model& model, const json& config, const std::string& so
   }
 }
 
+namespace {
+// The slots in Keras 3's file order: every kind of slot of variable 0
+// ("dense_kernel_momentum", "dense_kernel_velocity"), then variable 1, ...
+// Found by name (slots are named "<variable path>_<kind>"), so the order
+// the optimizer keeps them in internally does not matter.
+std::vector<Variable> keras_slot_order(const Model& model) {
+  auto slots = model.optimizer().variables();
+  auto vars = model.trainable_weights();
+  if (slots.empty() || vars.empty() || slots.size() % vars.size() != 0) return slots;
+  auto base = [](const Variable& v) {
+    std::string b = v.path().empty() ? v.name() : v.path();
+    std::replace(b.begin(), b.end(), '/', '_');
+    return b + "_";
+  };
+  std::map<std::string, Variable> by_name;
+  for (auto& s : slots) by_name.emplace(s.name(), s);
+  std::vector<std::string> kinds;
+  std::string b0 = base(vars[0]);
+  for (auto& s : slots)
+    if (s.name().rfind(b0, 0) == 0) kinds.push_back(s.name().substr(b0.size()));
+  if (kinds.size() * vars.size() != slots.size() || by_name.size() != slots.size()) return slots;
+  std::vector<Variable> ordered;
+  for (auto& v : vars)
+    for (auto& k : kinds) {
+      auto it = by_name.find(base(v) + k);
+      if (it == by_name.end()) return slots;
+      ordered.push_back(it->second);
+    }
+  return ordered;
+}
+}  // namespace
+
 std::vector<std::string> optimizer_state_names(const Model& model) {
   auto& o = model.optimizer();
   std::string prefix = o.get_config().value("name", std::string("optimizer")) + "/";
   std::vector<std::string> names{prefix + "iteration", prefix + "learning_rate"};
-  for (auto& v : o.variables()) names.push_back(prefix + v.name());
+  for (auto& v : keras_slot_order(model)) names.push_back(prefix + v.name());
   return names;
 }
 
@@ -238,14 +271,14 @@ std::vector<Tensor> optimizer_state(const Model& model) {
   auto& o = model.optimizer();
   std::vector<Tensor> values{Tensor::scalar(static_cast<double>(o.iterations()), int64),
                              Tensor::scalar(o.learning_rate(), float32)};
-  for (auto& v : o.variables()) values.push_back(v.value());
+  for (auto& v : keras_slot_order(model)) values.push_back(v.value());
   return values;
 }
 
 void set_optimizer_state(Model& model, const std::vector<Tensor>& values, const std::string& source) {
   auto& o = model.optimizer();
   if (!o.built()) o.build(model.trainable_weights());
-  auto slots = o.variables();
+  auto slots = keras_slot_order(model);
   KERAS_CHECK(values.size() == slots.size() + 2, ValueError, "The optimizer state in '", source, "' has ",
               values.size(), " variables, but ", o.class_name(), " for this model has ", slots.size() + 2,
               " (iteration, learning_rate and ", slots.size(), " slots)");

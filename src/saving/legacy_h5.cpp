@@ -153,7 +153,13 @@ std::shared_ptr<Model> load_legacy_h5(const std::string& path, bool compile) {
     }
     if (compile_from_config(*model, training, path) && f.has_group("optimizer_weights")) {
       auto og = f.group("optimizer_weights");
-      set_optimizer_state(*model, to_keras3_order(read_weights(og), *model), path);
+      std::vector<std::string> names;
+      auto values = to_keras3_order(read_weights(og, &names), *model);
+      bool tf2 = std::any_of(names.begin(), names.end(), [](auto& n) { return n.size() > 2 && n.substr(n.size() - 2) == ":0"; });
+      // tf.keras 2 optimizers can hold variables Keras 3 has no place for
+      // (e.g. a "decay" step); like Keras, such state is not restored.
+      if (!tf2 || values.size() == model->optimizer().variables().size() + 2)
+        set_optimizer_state(*model, values, path);
     }
   }
   return model;
