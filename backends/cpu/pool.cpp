@@ -83,8 +83,12 @@ void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tens
   // Overlapping windows of one image add into the same dx elements, so
   // threads split the batch, never the rows of an image.
   const int64_t grain = std::max<int64_t>(1, row_grain(g) / std::max<int64_t>(1, g.oh));
+  // Windows that tile the image exactly (2x2 stride 2 on an even size, the
+  // common case) write every dx element once: no zero-fill, no accumulate.
+  const bool tiled = d.window_h == d.stride_h && d.window_w == d.stride_w && d.pad_top == 0 && d.pad_left == 0 &&
+                     g.oh * d.stride_h == g.h && g.ow * d.stride_w == g.w;
   parallel_for(g.n, grain, [&](int64_t b, int64_t e) {
-    std::fill(dxp + b * img, dxp + e * img, 0.0f);
+    if (!tiled) std::fill(dxp + b * img, dxp + e * img, 0.0f);
     alignas(64) float pending[kBlock];
     for (int64_t n = b; n < e; ++n)
       for (int64_t oy = 0; oy < g.oh; ++oy)
@@ -99,7 +103,11 @@ void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tens
             for (int64_t ih = h0; ih < h1; ++ih)
               for (int64_t iw = w0; iw < w1; ++iw) {
                 float* dst = dxp + ((n * g.h + ih) * g.w + iw) * C;
-                for (int64_t c = 0; c < C; ++c) dst[c] += dyp[o + c] * scale;
+                if (tiled) {
+                  for (int64_t c = 0; c < C; ++c) dst[c] = dyp[o + c] * scale;
+                } else {
+                  for (int64_t c = 0; c < C; ++c) dst[c] += dyp[o + c] * scale;
+                }
               }
             continue;
           }
@@ -116,10 +124,18 @@ void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tens
                 const int64_t i = ((n * g.h + ih) * g.w + iw) * C + c0;
                 const float* __restrict xi = xp + i;
                 float* __restrict di = dxp + i;
-                for (int64_t c = 0; c < cn; ++c) {
-                  const float give = xi[c] == ym[c] ? pending[c] : 0.0f;
-                  di[c] += give;
-                  pending[c] -= give;
+                if (tiled) {
+                  for (int64_t c = 0; c < cn; ++c) {
+                    const float give = xi[c] == ym[c] ? pending[c] : 0.0f;
+                    di[c] = give;
+                    pending[c] -= give;
+                  }
+                } else {
+                  for (int64_t c = 0; c < cn; ++c) {
+                    const float give = xi[c] == ym[c] ? pending[c] : 0.0f;
+                    di[c] += give;
+                    pending[c] -= give;
+                  }
                 }
               }
           }
