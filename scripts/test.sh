@@ -25,6 +25,22 @@ build
 step "running the test suite"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -V
 
+# Files saved here must load in real Keras 3 with the same predictions, and
+# training must continue there. Needs PyPI (keras, h5py, jax[cpu]) in a
+# cached virtual environment; skipped loudly when it cannot be installed.
+step "interop: models saved here, loaded and trained in real Keras 3"
+venv="${KERAS_INTEROP_VENV:-$HOME/.cache/keras.cpp/venv}"
+if [[ "${KERAS_SKIP_INTEROP:-0}" == 1 ]]; then
+  echo "SKIPPED: interop with real Keras (KERAS_SKIP_INTEROP=1)"
+elif ! "$venv/bin/python" -c "import keras, h5py, jax" 2>/dev/null &&
+     ! { python3 -m venv "$venv" && timeout 900 "$venv/bin/pip" install -q keras h5py numpy "jax[cpu]"; }; then
+  echo "SKIPPED: interop with real Keras: cannot install keras, h5py and jax[cpu] into $venv (is PyPI reachable?)"
+else
+  KERAS_INTEROP_DIR="$tmp/interop" "$BUILD_DIR/tests/keras_tests" -tc="interop*"
+  KERAS_BACKEND=jax "$venv/bin/python" "$REPO_ROOT/scripts/check_in_keras.py" "$tmp/interop" 2>&1 |
+    grep -v -e "^WARNING" -e "absl"
+fi
+
 # Each example checks what a user would look at: the fitted line, and the
 # accuracy after one epoch (about 0.82; 0.70 leaves room for randomness).
 step "example: linear_regression"
