@@ -6,7 +6,7 @@
 # (parallel compile jobs; default: the number of cores).
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="${BUILD_DIR:-$REPO_ROOT/build}"
+BUILD_DIR="$(realpath -m "${BUILD_DIR:-$REPO_ROOT/build}")"
 JOBS="${JOBS:-$(nproc)}"
 
 configure() {

@@ -12,5 +12,6 @@ step "configuring $BUILD_DIR"
 configure
 step "building examples/fashion_mnist_mlp"
 build --target fashion_mnist_mlp
-step "training"
+step "training (the model is saved as $BUILD_DIR/fashion.h5)"
+cd "$BUILD_DIR"
 "$BUILD_DIR/examples/fashion_mnist_mlp" "${1:-5}"

@@ -51,7 +51,8 @@ awk '/learned weight/ { w = $NF } /learned bias/ { b = $NF }
            exit !ok }' "$tmp/linear.log"
 
 step "example: fashion_mnist_mlp, 1 epoch"
-"$BUILD_DIR/examples/fashion_mnist_mlp" 1 | tee "$tmp/fashion.log"
+# Run in the temporary directory: the example writes fashion.h5 where it runs.
+(cd "$tmp" && "$BUILD_DIR/examples/fashion_mnist_mlp" 1) | tee "$tmp/fashion.log"
 awk '/^test accuracy:/ { a = $NF } END { ok = (a > 0.70)
      if (!ok) print "fashion_mnist_mlp: expected test accuracy > 0.70, got " a
      exit !ok }' "$tmp/fashion.log"

@@ -2,9 +2,12 @@
 // a 2,000-image subset for one epoch so that it stays quick; checks the
 // results it can check and exits non-zero on a failure.
 #include <keras/keras.hpp>
+#include <keras/saving.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -77,6 +80,19 @@ int main() {
     expect(w[1].shape() == keras::Shape{128}, "first bias (128,)");
     expect(w[2].shape() == keras::Shape{128, 10}, "second kernel (128, 10)");
   }
+
+  // Save and load in the legacy Keras HDF5 format: same predictions.
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "keras_install_check.h5").string();
+  model.save(path);
+  keras::Model restored = keras::models::load_model(path);
+  std::filesystem::remove(path);
+  const std::vector<float> before = probs.to_vector<float>();
+  const std::vector<float> after = restored.predict(x_test).to_vector<float>();
+  float max_diff = before.size() == after.size() ? 0.0f : 1.0f;
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i)
+    max_diff = std::max(max_diff, std::abs(before[i] - after[i]));
+  expect(max_diff < 1e-6f, "load_model(save(model)) predicts the same");
 
   if (failures) {
     std::cerr << failures << " check(s) failed\n";
