@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/cuda/common.cuh"
+#include "backends/cuda/conv_plan.hpp"
 #include "keras/backend.hpp"
 
 namespace keras::backend::cuda {
@@ -88,6 +89,16 @@ class CudaBackend final : public Backend {
                    const AdamStep& step) override;
   void sum_squares(const Tensor& x, Tensor& out) override;
 
+  // conv.cu (cuDNN) and pool.cu.
+  void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) override;
+  void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d,
+                            Tensor& dx) override;
+  void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d,
+                              Tensor& dw) override;
+  void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y) override;
+  void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy,
+                       const Pool2dDesc& d, Tensor& dx) override;
+
   cudaStream_t stream() const { return stream_; }
   cublasHandle_t cublas() const { return cublas_; }
   cudnnHandle_t cudnn() const { return cudnn_; }
@@ -100,6 +111,12 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   CachingAllocator alloc_;
+  bool find_conv_choice(const ConvKey& key, ConvChoice& out);
+  void store_conv_choice(const ConvKey& key, const ConvChoice& choice);
+  // cuDNN's algorithm for each convolution shape seen (conv.cu): asking its
+  // heuristics costs more than a small kernel, and shapes repeat every step.
+  std::mutex conv_mu_;
+  std::unordered_map<ConvKey, ConvChoice, ConvKeyHash> conv_algos_;
 };
 
 // Temporary device memory from the backend's pool, returned on scope exit.
