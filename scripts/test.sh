@@ -41,6 +41,14 @@ else
     grep -v -e "^WARNING" -e "absl"
 fi
 
+step "fuzzing the model loader briefly (libFuzzer, when clang is installed)"
+BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run.sh" "${KERAS_FUZZ_SECONDS:-30}"
+
+step "keras_inspect on Keras-made files"
+"$BUILD_DIR/examples/keras_inspect" "$REPO_ROOT/tests/fixtures/keras/mlp.h5" \
+  "$REPO_ROOT/tests/fixtures/keras/functional.keras" >"$tmp/inspect.log"
+grep -E "^(== |  optimizer:|  loss:)" "$tmp/inspect.log"
+
 # Each example checks what a user would look at: the fitted line, and the
 # accuracy after one epoch (about 0.82; 0.70 leaves room for randomness).
 step "example: linear_regression"
