@@ -297,7 +297,7 @@ TEST_CASE("saving: a failing save leaves the previous file intact and no tempora
     check_same_predictions(good, still, "previous file");
   }
   CHECK(fs::file_size(path) == before);
-  // Weights that fail to write (an HDF5 error midway) leave the file alone too.
+  // Weights files are written the same way; nothing temporary stays behind.
   good.save_weights(dir / "w.weights.h5");
   int files = 0;
   for (auto& e : fs::directory_iterator(dir.path)) {
