@@ -10,6 +10,8 @@ packages=(
   libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev   # CPU backend
   libhdf5-dev libzip-dev pkg-config nlohmann-json3-dev zlib1g-dev   # files, configs, datasets
   doctest-dev                          # tests
+  graphviz                             # plot_model renders with Graphviz's dot
+  clang libclang-rt-14-dev             # the libFuzzer target on the model loader
   dataset-fashion-mnist                # the examples' data (/usr/share/datasets/fashion-mnist)
   "$@"
 )

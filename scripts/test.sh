@@ -65,6 +65,26 @@ awk '/^test accuracy:/ { a = $NF } END { ok = (a > 0.70)
      if (!ok) print "fashion_mnist_mlp: expected test accuracy > 0.70, got " a
      exit !ok }' "$tmp/fashion.log"
 
+# The other examples, briefly (a subset of the data): they must run and learn.
+check_accuracy() {  # name log minimum
+  awk -v name="$1" -v min="$3" '/test accuracy:|test class_output_accuracy:/ { a = $NF }
+       END { ok = (a > min); if (!ok) print name ": expected test accuracy > " min ", got " a; exit !ok }' "$2"
+}
+step "example: fashion_mnist_cnn, 1 epoch on 3000 images"
+"$BUILD_DIR/examples/fashion_mnist_cnn" 1 3000 | tee "$tmp/cnn.log"
+check_accuracy fashion_mnist_cnn "$tmp/cnn.log" 0.5
+step "example: residual_fashion_mnist, 1 epoch on 5000 images"
+"$BUILD_DIR/examples/residual_fashion_mnist" 1 5000 | tee "$tmp/resnet.log"
+check_accuracy residual_fashion_mnist "$tmp/resnet.log" 0.6
+step "example: functional_two_heads, 1 epoch on 5000 images"
+"$BUILD_DIR/examples/functional_two_heads" 1 5000 | tee "$tmp/heads.log"
+check_accuracy functional_two_heads "$tmp/heads.log" 0.6
+step "example: custom_layer"
+"$BUILD_DIR/examples/custom_layer" 200 | tee "$tmp/custom.log"
+step "example: custom_training_loop, 1 epoch on 5000 images"
+"$BUILD_DIR/examples/custom_training_loop" 1 5000 | tee "$tmp/loop.log"
+check_accuracy custom_training_loop "$tmp/loop.log" 0.6
+
 step "installing to a temporary prefix and building tests/install_project against it"
 cmake --install "$BUILD_DIR" --prefix "$tmp/prefix" >/dev/null
 cmake -S "$REPO_ROOT/tests/install_project" -B "$tmp/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
