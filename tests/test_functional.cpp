@@ -246,3 +246,30 @@ TEST_CASE("functional: a custom training loop with GradientTape and apply_gradie
   CHECK(w[0].item() == doctest::Approx(3).epsilon(0.01));
   CHECK(w[1].item() == doctest::Approx(-2).epsilon(0.02));
 }
+
+TEST_CASE("functional: inputs, outputs and losses by name") {
+  keras::utils::set_random_seed(8);
+  auto a = keras::Input({3}, "a"), b = keras::Input({2}, "b");
+  auto j = layers::Concatenate()({a, b});
+  auto p = layers::Dense(2, "softmax", {.name = "p"})(j);
+  auto q = layers::Dense(1, {}, {.name = "q"})(j);
+  keras::Model m({a, b}, {p, q});
+  CHECK(m.input_names() == std::vector<std::string>{"a", "b"});
+  m.compile("adam", {{"q", "mse"}, {"p", "sparse_categorical_crossentropy"}}, {{"p", {"accuracy"}}}, {{"q", 0.5}});
+  Tensor xa = random_tensor({16, 3}, -1, 1, 1), xb = random_tensor({16, 2}, -1, 1, 2);
+  Tensor yp = Tensor::zeros({16}, keras::int64), yq = random_tensor({16, 1}, -1, 1, 3);
+  auto h = m.fit({{"b", xb}, {"a", xa}}, {{"q", yq}, {"p", yp}}, {.epochs = 2, .verbose = 0});
+  CHECK(h.history.count("p_accuracy") == 1);
+  CHECK(h.history.count("q_loss") == 1);
+  auto byname = m.evaluate({{"a", xa}, {"b", xb}}, {{"p", yp}, {"q", yq}}, {.verbose = 0});
+  auto bylist = m.evaluate({xa, xb}, {yp, yq}, {.verbose = 0});
+  CHECK(byname["loss"] == doctest::Approx(bylist["loss"]));
+  CHECK(byname["loss"] == doctest::Approx(byname["p_loss"] + 0.5 * byname["q_loss"]).epsilon(1e-4));
+  keras::TensorMap out = m.predict(keras::TensorMap{{"a", xa}, {"b", xb}});
+  CHECK(out.at("p").shape() == Shape{16, 2});
+  CHECK(out.at("q").shape() == Shape{16, 1});
+  CHECK_THROWS_WITH_AS(m.fit({{"a", xa}, {"c", xb}}, {{"p", yp}, {"q", yq}}, {.verbose = 0}),
+                       doctest::Contains("missing: [\"b\"]; unknown: [\"c\"]"), keras::ValueError);
+  CHECK_THROWS_WITH_AS(m.compile("adam", {{"p", "mse"}, {"r", "mse"}}), doctest::Contains("unknown: [\"r\"]"),
+                       keras::ValueError);
+}

@@ -65,6 +65,19 @@ struct MetricArg {
   MetricArg(M&& m) : metric(std::make_shared<std::decay_t<M>>(std::forward<M>(m))) {}
 };
 
+// Tensors by input or output layer name, for models with several inputs or
+// outputs: model.fit({{"image", x_img}, {"number", x_num}}, {{"class_output", y}, ...}).
+// (A map type of its own, so that braced lists of tensors stay vectors.)
+struct TensorMap : std::map<std::string, Tensor> {
+  TensorMap() = default;
+  TensorMap(std::initializer_list<std::pair<const std::string, Tensor>> l) : std::map<std::string, Tensor>(l) {}
+};
+// Losses by output name: model.compile("adam", {{"class_output", "sparse_categorical_crossentropy"}, ...}).
+struct LossMap : std::map<std::string, LossArg> {
+  LossMap() = default;
+  LossMap(std::initializer_list<std::pair<const std::string, LossArg>> l) : std::map<std::string, LossArg>(l) {}
+};
+
 // validation_data: (x, y[, sample_weight]), or lists for several inputs/outputs.
 struct ValidationData {
   std::vector<Tensor> x, y;
@@ -144,6 +157,19 @@ class Model : public layers::Layer {
                std::vector<std::vector<MetricArg>> metrics = {}, std::vector<double> loss_weights = {});
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
   History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, FitOptions options = {});
+  // By name: x keyed by input layer name, y by output name (output_names()).
+  History fit(const TensorMap& x, const TensorMap& y, FitOptions options = {});
+  std::map<std::string, double> evaluate(const TensorMap& x, const TensorMap& y, EvaluateOptions options = {});
+  TensorMap predict(const TensorMap& x, PredictOptions options = {});
+  // Losses, metrics and loss weights keyed by output name.
+  void compile(OptimizerArg optimizer, const LossMap& losses,
+               const std::map<std::string, std::vector<MetricArg>>& metrics = {},
+               const std::map<std::string, double>& loss_weights = {});
+  // Orders tensors keyed by name as the inputs (or outputs); throws
+  // ValueError naming missing and unknown keys.
+  std::vector<Tensor> inputs_from(const TensorMap& x) const;
+  std::vector<Tensor> outputs_from(const TensorMap& y) const;
+  std::vector<std::string> input_names() const;
   std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
   std::map<std::string, double> evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                                          EvaluateOptions options = {});
