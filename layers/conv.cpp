@@ -64,6 +64,12 @@ void null_regularizers(nlohmann::json& c, std::initializer_list<const char*> key
   for (auto k : keys) c[k] = nullptr;
 }
 
+// Bias + activation in one fused op when the activation is one the backend
+// fuses, decided by its Keras name (linear needs no fusing: add does it).
+bool fusable(const activations::Activation& a) {
+  return !a.is_linear() && a.name != "linear" && ops::bias_activation_supported(a.name);
+}
+
 }  // namespace
 
 // ---- Conv1D / Conv2D ----
@@ -98,6 +104,7 @@ Tensor Conv::call(const Tensor& x, bool) {
   check_conv_input(name_, x.shape(), rank_, cin);
   conv_output_shape(name_, x.shape(), kernel_size_, strides_, dilation_, o_.padding, filters_);
   Tensor y = ops::conv(x, kernel_.value(), strides_, o_.padding, dilation_);
+  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }
@@ -144,6 +151,7 @@ void Conv2DTranspose::build(const Shape& s) {
 Tensor Conv2DTranspose::call(const Tensor& x, bool) {
   check_conv_input(name_, x.shape(), 2, kernel_.shape()[3]);
   Tensor y = ops::conv_transpose(x, kernel_.value(), strides_, o_.padding, o_.output_padding, dilation_);
+  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }
@@ -201,6 +209,7 @@ Tensor DepthwiseConv2D::call(const Tensor& x, bool) {
   check_conv_input(name_, x.shape(), 2, kernel_.shape()[2]);
   compute_output_shape(x.shape());
   Tensor y = ops::depthwise_conv(x, kernel_.value(), strides_, o_.padding, dilation_);
+  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }
@@ -250,6 +259,7 @@ Tensor SeparableConv2D::call(const Tensor& x, bool) {
   compute_output_shape(x.shape());
   Tensor y = ops::depthwise_conv(x, depthwise_.value(), strides_, o_.padding, dilation_);
   y = ops::conv(y, pointwise_.value());
+  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }

@@ -33,6 +33,14 @@ class CpuBackend final : public Backend {
                       float alpha) override {
     cpu::unary_backward(op, x, y, dy, dx, alpha);
   }
+  void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha,
+                       Tensor& out) override {
+    cpu::bias_activation(x, bias, act, alpha, out);
+  }
+  void bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, float alpha,
+                                Tensor& dx, Tensor& dbias) override {
+    cpu::bias_activation_backward(act, y, dy, alpha, dx, dbias);
+  }
   void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out) override {
     cpu::binary(op, a, b, out);
   }

@@ -83,6 +83,10 @@ void unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& dy
 void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out);
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out);
 void clip(const Tensor& x, float lo, float hi, Tensor& out);
+// bias_activation.cpp (relu, relu6, sigmoid, tanh, elu; see backend.hpp)
+void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha, Tensor& out);
+void bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, float alpha, Tensor& dx,
+                              Tensor& dbias);
 
 void reduce(Reduce op, const Tensor& x, const std::vector<int>& axes, Tensor& out);
 void argmax(const Tensor& x, int axis, Tensor& out, bool min);

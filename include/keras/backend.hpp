@@ -218,6 +218,30 @@ class Backend {
     not_implemented("pool2d_backward");
   }
 
+  // --- fused bias + activation (float32; what Dense and Conv layers do) ---
+  // out = act(x + bias), bias (C,) over x's last axis (x: (..., C)).
+  // `act` is one of relu, relu6, sigmoid, tanh, elu (alpha > 0): activations
+  // whose derivative is a function of y alone, so the backward pass needs
+  // only y. The defaults compose binary + unary, so a backend works without
+  // overriding them; the CPU backend fuses the passes over memory.
+  virtual void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha,
+                               Tensor& out) {
+    binary(Binary::add, x, bias, out);
+    unary(act, out, out, alpha);  // elementwise, so in place is safe
+  }
+  // From y = bias_activation(x, ...) and dy: dx = dy * act'(y) (shape of y)
+  // and dbias = sum of dx over all but the last axis, in keepdims form
+  // (y's rank, leading axes 1).
+  virtual void bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, float alpha,
+                                        Tensor& dx, Tensor& dbias) {
+    // y stands in for x: for these activations the sign and range tests on x
+    // give the same answer on y, and the other derivatives read y.
+    unary_backward(act, y, y, dy, dx, alpha);
+    std::vector<int> axes;
+    for (int i = 0; i + 1 < static_cast<int>(y.shape().size()); ++i) axes.push_back(i);
+    reduce(Reduce::sum, dx, axes, dbias);
+  }
+
  protected:
   [[noreturn]] void not_implemented(const char* op) const {
     throw NotImplementedError(detail::cat(op, " is not implemented by the ", name(), " backend"));

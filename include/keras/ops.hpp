@@ -75,6 +75,11 @@ Tensor leaky_relu(const Tensor& x, double negative_slope = 0.2);
 Tensor hard_sigmoid(const Tensor& x);
 Tensor softmax(const Tensor& x, int axis = -1);
 Tensor log_softmax(const Tensor& x, int axis = -1);
+// act(x + bias) in one fused op, bias (C,) over x's last axis; `activation`
+// is a Keras name among those bias_activation_supported() accepts.
+Tensor bias_activation(const Tensor& x, const Tensor& bias, const std::string& activation);
+// linear, relu, relu6, sigmoid, tanh, elu: the activations the fused op handles.
+bool bias_activation_supported(const std::string& activation);
 
 // ---- reductions (axes may be negative; empty = all axes) ----
 Tensor sum(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
