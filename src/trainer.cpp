@@ -29,10 +29,16 @@ struct Trainer {
 
   // The device of the model's weights (data on another device is moved
   // there batch by batch, so a CUDA model trains on CPU-resident data).
-  Device device() const {
-    auto w = m.weights();
-    return w.empty() ? config::device() : w[0].value().device();
+  Device device() {
+    if (!device_known) {  // once per loop, not per batch
+      auto w = m.weights();
+      dev = w.empty() ? config::device() : w[0].value().device();
+      device_known = !w.empty();
+    }
+    return dev;
   }
+  Device dev;
+  bool device_known = false;
   static void to_device(Tensors& ts, Device d) {
     for (auto& t : ts)
       if (t.defined() && t.device() != d) t = t.to(d);

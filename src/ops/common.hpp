@@ -37,6 +37,27 @@ inline int norm_axis(const char* op, int axis, int ndim) {
 // NumPy broadcast of two shapes; throws naming the op and both shapes.
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 
+// Smallest and largest value of an integer CPU tensor, read in place: the
+// per-step index and label checks allocate nothing. False for other tensors.
+inline bool int_range(const Tensor& t, double& lo, double& hi) {
+  if (!t.device().is_cpu() || t.size() == 0) return false;
+  auto scan = [&](const auto* p) {
+    auto a = p[0], b = p[0];
+    for (std::int64_t i = 1; i < t.size(); ++i) {
+      a = p[i] < a ? p[i] : a;
+      b = p[i] > b ? p[i] : b;
+    }
+    lo = static_cast<double>(a);
+    hi = static_cast<double>(b);
+  };
+  switch (t.dtype()) {
+    case int32: scan(static_cast<const std::int32_t*>(t.data_ptr())); return true;
+    case int64: scan(static_cast<const std::int64_t*>(t.data_ptr())); return true;
+    case uint8: scan(static_cast<const std::uint8_t*>(t.data_ptr())); return true;
+    default: return false;
+  }
+}
+
 // The output allocation helper.
 inline Tensor empty(const Shape& s, DType d, Device dev) { return make_tensor(s, d, dev); }
 

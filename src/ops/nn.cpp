@@ -36,11 +36,14 @@ Tensor softmax_logits(const Tensor& output) {
 }
 
 void check_labels(const char* op, const Tensor& labels, std::int64_t classes) {
+  double lo, hi;
   if (!labels.device().is_cpu() || labels.size() == 0) return;
-  Tensor lo = min(labels), hi = max(labels);
-  KERAS_CHECK(lo.item() >= 0 && hi.item() < static_cast<double>(classes), ValueError, op,
-              ": labels must be in [0, ", classes, "), received values in [", lo.item(), ", ", hi.item(),
-              "]");
+  if (!int_range(labels, lo, hi)) {
+    lo = min(labels).item();
+    hi = max(labels).item();
+  }
+  KERAS_CHECK(lo >= 0 && hi < static_cast<double>(classes), ValueError, op, ": labels must be in [0, ", classes,
+              "), received values in [", lo, ", ", hi, "]");
 }
 
 Tensor sparse_from_logits(const Tensor& labels, const Tensor& logits, double smoothing) {
