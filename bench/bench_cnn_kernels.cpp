@@ -1,0 +1,98 @@
+// Times the CPU backend's kernels on the shapes of one training step of the
+// Fashion-MNIST CNN (conv3x3(32)-pool-conv3x3(64)-pool-dense128-dense10) at
+// batch 128, in microseconds per call (median of 7 runs), and the step's
+// total, so that the share of each kernel in an epoch (469 steps) is plain.
+//
+//   ./build/bench/bench_cnn_kernels [batch=128]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <vector>
+
+#include "keras/backend.hpp"
+#include "keras/tensor.hpp"
+
+namespace kb = keras::backend;
+using keras::Tensor;
+
+namespace {
+
+double median_us(int iters, const std::function<void()>& f) {
+  std::vector<double> runs;
+  f();  // warm up (allocator, BLAS buffers)
+  for (int r = 0; r < 7; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < iters; ++i) f();
+    auto t1 = std::chrono::steady_clock::now();
+    runs.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / iters);
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs[3];
+}
+
+Tensor uniform(const keras::Shape& s, std::uint64_t seed) {
+  Tensor t = Tensor::empty(s);
+  kb::get(keras::Device::cpu()).random_uniform(t, -1, 1, seed);
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int b = argc > 1 ? std::atoi(argv[1]) : 128;
+  if (b < 1) return 2;
+  auto& be = kb::get(keras::Device::cpu());
+  const kb::Conv2dDesc conv{};
+  kb::Pool2dDesc pool{};
+  pool.window_h = pool.window_w = pool.stride_h = pool.stride_w = 2;
+
+  Tensor x = uniform({b, 28, 28, 1}, 1), w1 = uniform({3, 3, 1, 32}, 2), b1 = uniform({32}, 3);
+  Tensor z1 = Tensor::empty({b, 26, 26, 32}), a1 = Tensor::empty({b, 26, 26, 32});
+  Tensor p1 = Tensor::empty({b, 13, 13, 32}), w2 = uniform({3, 3, 32, 64}, 4), b2 = uniform({64}, 5);
+  Tensor z2 = Tensor::empty({b, 11, 11, 64}), a2 = Tensor::empty({b, 11, 11, 64});
+  Tensor p2 = Tensor::empty({b, 5, 5, 64});
+  Tensor dp2 = uniform({b, 5, 5, 64}, 6), da2 = Tensor::empty({b, 11, 11, 64});
+  Tensor dz2 = Tensor::empty({b, 11, 11, 64}), db2 = Tensor::empty({1, 1, 1, 64});
+  Tensor dw2 = Tensor::empty({3, 3, 32, 64}), dp1 = Tensor::empty({b, 13, 13, 32});
+  Tensor da1 = Tensor::empty({b, 26, 26, 32}), dz1 = Tensor::empty({b, 26, 26, 32});
+  Tensor db1 = Tensor::empty({1, 1, 1, 32}), dw1 = Tensor::empty({3, 3, 1, 32});
+  be.conv2d_forward(x, w1, conv, z1);
+  be.bias_activation(z1, b1, kb::Unary::relu, 0, a1);
+  be.pool2d_forward(kb::PoolMode::max, a1, pool, p1);
+  be.conv2d_forward(p1, w2, conv, z2);
+  be.bias_activation(z2, b2, kb::Unary::relu, 0, a2);
+  be.pool2d_forward(kb::PoolMode::max, a2, pool, p2);
+
+  struct Row {
+    const char* name;
+    std::function<void()> f;
+  };
+  std::vector<Row> rows = {
+      {"conv1 forward", [&] { be.conv2d_forward(x, w1, conv, z1); }},
+      {"conv1 bias+relu", [&] { be.bias_activation(z1, b1, kb::Unary::relu, 0, a1); }},
+      {"pool1 forward", [&] { be.pool2d_forward(kb::PoolMode::max, a1, pool, p1); }},
+      {"conv2 forward", [&] { be.conv2d_forward(p1, w2, conv, z2); }},
+      {"conv2 bias+relu", [&] { be.bias_activation(z2, b2, kb::Unary::relu, 0, a2); }},
+      {"pool2 forward", [&] { be.pool2d_forward(kb::PoolMode::max, a2, pool, p2); }},
+      {"pool2 backward", [&] { be.pool2d_backward(kb::PoolMode::max, a2, p2, dp2, pool, da2); }},
+      {"conv2 bias+relu backward",
+       [&] { be.bias_activation_backward(kb::Unary::relu, a2, da2, 0, dz2, db2); }},
+      {"conv2 backward filter", [&] { be.conv2d_backward_filter(p1, dz2, conv, dw2); }},
+      {"conv2 backward data", [&] { be.conv2d_backward_data(dz2, w2, conv, dp1); }},
+      {"pool1 backward", [&] { be.pool2d_backward(kb::PoolMode::max, a1, p1, dp1, pool, da1); }},
+      {"conv1 bias+relu backward",
+       [&] { be.bias_activation_backward(kb::Unary::relu, a1, da1, 0, dz1, db1); }},
+      {"conv1 backward filter", [&] { be.conv2d_backward_filter(x, dz1, conv, dw1); }},
+  };
+  std::printf("CPU kernels of one CNN training step, batch %d (us per call; x469 steps = ms per epoch)\n", b);
+  double total = 0;
+  for (auto& r : rows) {
+    const double us = median_us(20, r.f);
+    total += us;
+    std::printf("  %-28s %9.1f  (%6.0f ms/epoch)\n", r.name, us, us * 60000.0 / b / 1000.0);
+  }
+  std::printf("  %-28s %9.1f  (%6.0f ms/epoch)\n", "total", total, total * 60000.0 / b / 1000.0);
+  return 0;
+}
