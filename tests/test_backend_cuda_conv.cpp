@@ -354,7 +354,9 @@ TEST_CASE("cuda conv glue: border copy, filter transpose and crop around cuDNN's
     float* yp = y.data<float>();
     taps([&](std::int64_t xi, std::int64_t yi, std::int64_t fi) { yp[yi] += xp[xi] * filt[fi]; });
     cpu().conv2d_forward(x, w, d, y_ref);
-    expect_close(y_ref, y, 1e-5, 1e-5, cs.name + " forward");
+    // Tolerances allow for the CPU's Winograd transforms on the wide-channel
+    // cases (a few ulps of the largest sums, which reach about 10).
+    expect_close(y_ref, y, 1e-5, 1e-4, cs.name + " forward");
     // Backward data: the padded gradient, then its interior.
     std::vector<float> dxp(static_cast<std::size_t>(padded), 0.0f);
     const float* dyp = dy.data<float>();
@@ -364,7 +366,7 @@ TEST_CASE("cuda conv glue: border copy, filter transpose and crop around cuDNN's
       dx.data<float>()[i] = kc::shift_copy_at(dxp.data(), ph.padded, pw.padded, cs.h, cs.w, cs.cin,
                                               ph.extra_lo, pw.extra_lo, i);
     cpu().conv2d_backward_data(dy, w, d, dx_ref);
-    expect_close(dx_ref, dx, 1e-5, 1e-5, cs.name + " backward data");
+    expect_close(dx_ref, dx, 1e-5, 1e-4, cs.name + " backward data");
     // Backward filter: cuDNN's layout, transposed back.
     std::vector<float> df(filt.size(), 0.0f);
     taps([&](std::int64_t xi, std::int64_t yi, std::int64_t fi) { df[fi] += xp[xi] * dyp[yi]; });

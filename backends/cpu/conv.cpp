@@ -14,17 +14,11 @@
 // im2col/col2im too, and keeps OpenBLAS's own threads (which spin and
 // contend with ours) out of the way.
 #include <algorithm>
-#include <cblas.h>
 #include <cstring>
-#include <thread>
 
+#include "backends/cpu/blas.hpp"
 #include "backends/cpu/kernels.hpp"
 #include "tensor_impl.hpp"
-
-extern "C" {
-void openblas_set_num_threads(int) __attribute__((weak));
-int openblas_get_num_threads(void) __attribute__((weak));
-}
 
 namespace keras::backend::cpu {
 namespace {
@@ -51,39 +45,6 @@ Geom make_geom(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dDe
              g.oh == g.h && g.ow == g.w;
   g.depthwise = g.groups > 1 && g.cin_g == 1;
   return g;
-}
-
-int hw_threads() {
-  static const int n = static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
-  return n;
-}
-
-// Sets OpenBLAS's thread count for a scope and restores it, so that the
-// policy of matmul.cpp (which remembers what it last set) stays true.
-class BlasThreads {
- public:
-  explicit BlasThreads(int want) {
-    if (!openblas_set_num_threads || !openblas_get_num_threads) return;
-    prev_ = openblas_get_num_threads();
-    if (prev_ != want) openblas_set_num_threads(want);
-    else prev_ = 0;
-  }
-  ~BlasThreads() {
-    if (prev_ > 0) openblas_set_num_threads(prev_);
-  }
-  BlasThreads(const BlasThreads&) = delete;
-  BlasThreads& operator=(const BlasThreads&) = delete;
-
- private:
-  int prev_ = 0;
-};
-
-void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (m <= 0 || n <= 0 || k <= 0) return;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb),
-              beta, c, static_cast<int>(ldc));
 }
 
 // How many batch slices run in parallel: one per core when the work is
@@ -278,6 +239,7 @@ Tensor scratch(int64_t floats) { return make_tensor({std::max<int64_t>(floats, 1
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
+  if (winograd_suits(w.shape(), y.shape(), d)) return winograd_forward(x, w, d, y);
   const Geom g = make_geom(x.shape(), w.shape(), y.shape(), d);
   if (g.n == 0 || g.pixels() == 0 || g.cout == 0) return;
   const float* xp = ptr<float>(x);
@@ -311,6 +273,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tenso
 }
 
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) {
+  if (winograd_suits(w.shape(), dy.shape(), d)) return winograd_backward_data(dy, w, d, dx);
   const Geom g = make_geom(dx.shape(), w.shape(), dy.shape(), d);
   if (g.n == 0) return;
   const float* dyp = ptr<float>(dy);
@@ -352,6 +315,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d
 }
 
 void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
+  if (winograd_suits(dw.shape(), dy.shape(), d)) return winograd_backward_filter(x, dy, d, dw);
   const Geom g = make_geom(x.shape(), dw.shape(), dy.shape(), d);
   float* dwp = ptr<float>(dw);
   const int64_t wsize = g.kg * g.cout;

@@ -107,6 +107,12 @@ void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor
 void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx);
 void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
+// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels
+// (winograd.cpp); conv2d_* use it where winograd_suits(kernel, output, d).
+bool winograd_suits(const Shape& w_shape, const Shape& y_shape, const Conv2dDesc& d);
+void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
+void winograd_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx);
+void winograd_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
 void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y);
 void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
                      Tensor& dx);

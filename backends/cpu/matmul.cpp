@@ -1,16 +1,9 @@
 // Matrix multiply on OpenBLAS sgemm, with batching and thread-count control.
 #include <algorithm>
 #include <atomic>
-#include <cblas.h>
 
+#include "backends/cpu/blas.hpp"
 #include "backends/cpu/kernels.hpp"
-
-// OpenBLAS extensions, weak so that the library still links against another
-// CBLAS (then the thread count is simply left alone).
-extern "C" {
-void openblas_set_num_threads(int) __attribute__((weak));
-int openblas_get_num_threads(void) __attribute__((weak));
-}
 
 namespace keras::backend::cpu {
 namespace {

@@ -1,0 +1,400 @@
+// 3x3 stride-1 convolutions by Winograd's minimal filtering F(4x4, 3x3)
+// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+//
+// The output is cut into 4x4 tiles; tile t reads a 6x6 patch d_t of the
+// input. With the 6x6 transforms V_t = B^T d_t B (input, per channel),
+// U = G g G^T (kernel, per channel pair) and Y_t = A^T M_t A (output), the
+// convolution is, for each of the 36 transform positions xi,
+//
+//     M_t[xi][co] = sum over ci of V_t[xi][ci] * U[xi][ci][co]
+//
+// i.e. 36 matrix products (tiles x Cin) @ (Cin x Cout): 36 * 16 = 576 tile
+// multiply-adds per channel pair instead of 9 * 16 = 144 per output pixel,
+// 2.25x fewer than direct (or im2col) convolution, less the padding of the
+// last tile row and column.
+//
+// Both backward passes are the exact gradients of those same formulas (the
+// adjoint of each linear step, in reverse order), so they share the tiling:
+//   dM_t = A dY_t A^T,
+//   data:   dV_t[xi] = dM_t[xi] @ U[xi]^T,   dx += B dV_t B^T (tiles overlap)
+//   filter: dU[xi] = sum_t V_t[xi]^T @ dM_t[xi],   dw = G^T dU G
+// and each costs the forward's 36 products, not a convolution over the
+// padded gradient.
+//
+// The batch is split into one slice per core; a slice transforms a chunk of
+// samples at a time into scratch buffers sized to stay in cache, runs the 36
+// single-threaded sgemm calls, and transforms back. Channels are the
+// innermost (contiguous, NHWC) axis, so every transform is vectorised over
+// channels.
+#include <algorithm>
+#include <cstring>
+
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 + AVX-512 intrinsics
+#include <xsimd/xsimd.hpp>
+
+#include "backends/cpu/blas.hpp"
+#include "backends/cpu/kernels.hpp"
+#include "tensor_impl.hpp"
+
+namespace keras::backend::cpu {
+namespace {
+
+using B = xsimd::batch<float>;
+constexpr int64_t W = static_cast<int64_t>(B::size);
+constexpr int64_t kXi = 36;  // transform positions (6 x 6)
+
+// --- 1-D transforms: t(in, out); the 2-D ones apply them to columns, then rows ---
+
+struct InputT {  // B^T (6 x 6)
+  template <class V>
+  void operator()(const V* v, V* o) const {
+    const V t1 = v[4] - 4.0f * v[2], t2 = v[3] - 4.0f * v[1];
+    const V t3 = v[4] - v[2], t4 = 2.0f * (v[3] - v[1]);
+    o[0] = 4.0f * v[0] - 5.0f * v[2] + v[4];
+    o[1] = t1 + t2;
+    o[2] = t1 - t2;
+    o[3] = t3 + t4;
+    o[4] = t3 - t4;
+    o[5] = 4.0f * v[1] - 5.0f * v[3] + v[5];
+  }
+};
+struct InputAdjT {  // B (6 x 6), the adjoint of InputT
+  template <class V>
+  void operator()(const V* v, V* o) const {
+    o[0] = 4.0f * v[0];
+    o[1] = 4.0f * (v[2] - v[1] + v[5]) + 2.0f * (v[4] - v[3]);
+    o[2] = -5.0f * v[0] - 4.0f * (v[1] + v[2]) - v[3] - v[4];
+    o[3] = v[1] - v[2] + 2.0f * (v[3] - v[4]) - 5.0f * v[5];
+    o[4] = v[0] + v[1] + v[2] + v[3] + v[4];
+    o[5] = v[5];
+  }
+};
+struct OutputT {  // A^T (4 x 6)
+  template <class V>
+  void operator()(const V* v, V* o) const {
+    const V s1 = v[1] + v[2], d1 = v[1] - v[2], s2 = v[3] + v[4], d2 = v[3] - v[4];
+    o[0] = v[0] + s1 + s2;
+    o[1] = d1 + 2.0f * d2;
+    o[2] = s1 + 4.0f * s2;
+    o[3] = d1 + 8.0f * d2 + v[5];
+  }
+};
+struct OutputAdjT {  // A (6 x 4), the adjoint of OutputT
+  template <class V>
+  void operator()(const V* v, V* o) const {
+    const V s = v[0] + v[2], d = v[1] + v[3];
+    const V s4 = v[0] + 4.0f * v[2], d8 = 2.0f * v[1] + 8.0f * v[3];
+    o[0] = v[0];
+    o[1] = s + d;
+    o[2] = s - d;
+    o[3] = s4 + d8;
+    o[4] = s4 - d8;
+    o[5] = v[3];
+  }
+};
+struct KernelT {  // G (6 x 3)
+  template <class V>
+  void operator()(const V* v, V* o) const {
+    const V s = v[0] + v[2];
+    o[0] = 0.25f * v[0];
+    o[1] = (-1.0f / 6.0f) * (s + v[1]);
+    o[2] = (-1.0f / 6.0f) * (s - v[1]);
+    o[3] = (1.0f / 24.0f) * v[0] + (1.0f / 12.0f) * v[1] + (1.0f / 6.0f) * v[2];
+    o[4] = (1.0f / 24.0f) * v[0] - (1.0f / 12.0f) * v[1] + (1.0f / 6.0f) * v[2];
+    o[5] = v[2];
+  }
+};
+struct KernelAdjT {  // G^T (3 x 6), the adjoint of KernelT
+  template <class V>
+  void operator()(const V* v, V* o) const {
+    const V s12 = v[1] + v[2], s34 = v[3] + v[4];
+    o[0] = 0.25f * v[0] - (1.0f / 6.0f) * s12 + (1.0f / 24.0f) * s34;
+    o[1] = (1.0f / 6.0f) * (v[2] - v[1]) + (1.0f / 12.0f) * (v[3] - v[4]);
+    o[2] = (1.0f / 6.0f) * (s34 - s12) + v[5];
+  }
+};
+
+// out = T x T^T for a 1-D transform T from Q to P values.
+template <int Q, int P, class V, class T>
+inline void transform_2d(const V (&x)[Q][Q], V (&out)[P][P], T t) {
+  V tmp[P][Q];
+  for (int j = 0; j < Q; ++j) {
+    V col[Q], o[P];
+    for (int i = 0; i < Q; ++i) col[i] = x[i][j];
+    t(col, o);
+    for (int a = 0; a < P; ++a) tmp[a][j] = o[a];
+  }
+  for (int a = 0; a < P; ++a) t(tmp[a], out[a]);
+}
+
+// Loads/stores of `len` <= W floats (a channel block's ragged tail).
+inline B load(const float* p, int64_t len) {
+  if (len == W) return B::load_unaligned(p);
+  alignas(64) float buf[W] = {};
+  std::memcpy(buf, p, sizeof(float) * len);
+  return B::load_aligned(buf);
+}
+inline void store(float* p, const B& v, int64_t len) {
+  if (len == W) return v.store_unaligned(p);
+  alignas(64) float buf[W];
+  v.store_aligned(buf);
+  std::memcpy(p, buf, sizeof(float) * len);
+}
+
+struct Tiling {
+  int64_t n, h, w, cin, oh, ow, cout, pt, pl;
+  int64_t th, tw;  // 4x4 output tiles along H and W
+  int64_t per_image() const { return th * tw; }
+};
+
+Tiling make_tiling(const Shape& xs, const Shape& ys, const Conv2dDesc& d) {
+  Tiling t{};
+  t.n = xs[0], t.h = xs[1], t.w = xs[2], t.cin = xs[3];
+  t.oh = ys[1], t.ow = ys[2], t.cout = ys[3];
+  t.pt = d.pad_top, t.pl = d.pad_left;
+  t.th = (t.oh + 3) / 4, t.tw = (t.ow + 3) / 4;
+  return t;
+}
+
+// Calls fn(tile, n, ih0, iw0, oh0, ow0) for every tile of samples [n0, n1),
+// tile counted from 0 at sample n0.
+template <class F>
+inline void for_tiles(const Tiling& t, int64_t n0, int64_t n1, F&& fn) {
+  int64_t tile = 0;
+  for (int64_t n = n0; n < n1; ++n)
+    for (int64_t i = 0; i < t.th; ++i)
+      for (int64_t j = 0; j < t.tw; ++j, ++tile) fn(tile, n, i * 4 - t.pt, j * 4 - t.pl, i * 4, j * 4);
+}
+
+// V[xi][tile][ci] = (B^T d B)[xi] of the input patches of samples [n0, n1)
+// (zero outside the image: the convolution's padding).
+void input_transform(const Tiling& t, const float* x, int64_t n0, int64_t n1, int64_t tiles, float* v) {
+  const B zero(0.0f);
+  for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t ih0, int64_t iw0, int64_t, int64_t) {
+    for (int64_t c = 0; c < t.cin; c += W) {
+      const int64_t len = std::min(W, t.cin - c);
+      B d[6][6], r[6][6];
+      for (int i = 0; i < 6; ++i) {
+        const int64_t ih = ih0 + i;
+        for (int j = 0; j < 6; ++j) {
+          const int64_t iw = iw0 + j;
+          d[i][j] = ih >= 0 && ih < t.h && iw >= 0 && iw < t.w
+                        ? load(x + ((n * t.h + ih) * t.w + iw) * t.cin + c, len)
+                        : zero;
+        }
+      }
+      transform_2d<6, 6>(d, r, InputT{});
+      for (int a = 0; a < 6; ++a)
+        for (int b = 0; b < 6; ++b) store(v + ((a * 6 + b) * tiles + tile) * t.cin + c, r[a][b], len);
+    }
+  });
+}
+
+// dM[xi][tile][co] = (A dY A^T)[xi] of the 4x4 tiles of dy (zero past the
+// output's edge).
+void output_grad_transform(const Tiling& t, const float* dy, int64_t n0, int64_t n1, int64_t tiles, float* m) {
+  const B zero(0.0f);
+  for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t, int64_t, int64_t oh0, int64_t ow0) {
+    for (int64_t c = 0; c < t.cout; c += W) {
+      const int64_t len = std::min(W, t.cout - c);
+      B g[4][4], r[6][6];
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j)
+          g[i][j] = oh0 + i < t.oh && ow0 + j < t.ow ? load(dy + ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c, len)
+                                                     : zero;
+      transform_2d<4, 6>(g, r, OutputAdjT{});
+      for (int a = 0; a < 6; ++a)
+        for (int b = 0; b < 6; ++b) store(m + ((a * 6 + b) * tiles + tile) * t.cout + c, r[a][b], len);
+    }
+  });
+}
+
+// y = (A^T M A) of each tile, cropped to the output.
+void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, int64_t tiles, float* y) {
+  for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t, int64_t, int64_t oh0, int64_t ow0) {
+    for (int64_t c = 0; c < t.cout; c += W) {
+      const int64_t len = std::min(W, t.cout - c);
+      B s[6][6], r[4][4];
+      for (int a = 0; a < 6; ++a)
+        for (int b = 0; b < 6; ++b) s[a][b] = load(m + ((a * 6 + b) * tiles + tile) * t.cout + c, len);
+      transform_2d<6, 4>(s, r, OutputT{});
+      for (int i = 0; i < 4 && oh0 + i < t.oh; ++i)
+        for (int j = 0; j < 4 && ow0 + j < t.ow; ++j)
+          store(y + ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c, r[i][j], len);
+    }
+  });
+}
+
+// dx += (B dV B^T) of each tile, the parts inside the image (tiles overlap
+// by two rows and columns, so this accumulates; dx must be zeroed first).
+void input_grad_transform(const Tiling& t, const float* v, int64_t n0, int64_t n1, int64_t tiles, float* dx) {
+  for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t ih0, int64_t iw0, int64_t, int64_t) {
+    for (int64_t c = 0; c < t.cin; c += W) {
+      const int64_t len = std::min(W, t.cin - c);
+      B s[6][6], r[6][6];
+      for (int a = 0; a < 6; ++a)
+        for (int b = 0; b < 6; ++b) s[a][b] = load(v + ((a * 6 + b) * tiles + tile) * t.cin + c, len);
+      transform_2d<6, 6>(s, r, InputAdjT{});
+      for (int i = 0; i < 6; ++i) {
+        const int64_t ih = ih0 + i;
+        if (ih < 0 || ih >= t.h) continue;
+        for (int j = 0; j < 6; ++j) {
+          const int64_t iw = iw0 + j;
+          if (iw < 0 || iw >= t.w) continue;
+          float* p = dx + ((n * t.h + ih) * t.w + iw) * t.cin + c;
+          store(p, load(p, len) + r[i][j], len);
+        }
+      }
+    }
+  });
+}
+
+// U[xi][ci][co] = (G g G^T)[xi] for the kernel w (3, 3, Cin, Cout).
+void kernel_transform(const Tiling& t, const float* w, float* u) {
+  const int64_t cc = t.cin * t.cout;
+  for (int64_t ci = 0; ci < t.cin; ++ci)
+    for (int64_t c = 0; c < t.cout; c += W) {
+      const int64_t len = std::min(W, t.cout - c);
+      B g[3][3], r[6][6];
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) g[k][l] = load(w + (k * 3 + l) * cc + ci * t.cout + c, len);
+      transform_2d<3, 6>(g, r, KernelT{});
+      for (int xi = 0; xi < kXi; ++xi) store(u + xi * cc + ci * t.cout + c, r[xi / 6][xi % 6], len);
+    }
+}
+
+// dw (3, 3, Cin, Cout) = (G^T dU G) for dU[xi][ci][co].
+void kernel_grad_transform(const Tiling& t, const float* du, float* dw) {
+  const int64_t cc = t.cin * t.cout;
+  for (int64_t ci = 0; ci < t.cin; ++ci)
+    for (int64_t c = 0; c < t.cout; c += W) {
+      const int64_t len = std::min(W, t.cout - c);
+      B s[6][6], r[3][3];
+      for (int xi = 0; xi < kXi; ++xi) s[xi / 6][xi % 6] = load(du + xi * cc + ci * t.cout + c, len);
+      transform_2d<6, 3>(s, r, KernelAdjT{});
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) store(dw + (k * 3 + l) * cc + ci * t.cout + c, r[k][l], len);
+    }
+}
+
+Tensor scratch(int64_t floats) { return make_tensor({std::max<int64_t>(floats, 1)}, float32, Device::cpu()); }
+
+// Samples per chunk: the chunk's transformed input and output (36 values per
+// tile and channel each) take about 2 MiB, so they stay in L2/L3 between
+// the transforms and the products.
+int64_t chunk_samples(const Tiling& t) {
+  constexpr int64_t kChunkBytes = int64_t{2} << 20;
+  const int64_t per_sample = kXi * t.per_image() * (t.cin + t.cout) * int64_t(sizeof(float));
+  return std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(per_sample, 1), 1, std::max<int64_t>(t.n, 1));
+}
+
+int64_t num_slices(const Tiling& t) { return std::min<int64_t>(t.n, hw_threads()); }
+
+// Runs fn(c0, c1, slice) over the chunks of each batch slice, one slice per thread.
+template <class F>
+void over_chunks(const Tiling& t, int64_t slices, int64_t chunk, F&& fn) {
+  BlasThreads bt(1);
+  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t n0 = t.n * s / slices, n1 = t.n * (s + 1) / slices;
+      for (int64_t c0 = n0; c0 < n1; c0 += chunk) fn(c0, std::min(c0 + chunk, n1), s);
+    }
+  });
+}
+
+}  // namespace
+
+bool winograd_suits(const Shape& ws, const Shape& ys, const Conv2dDesc& d) {
+  // Worth it when the channel products dominate the transforms (which cost
+  // about as much as a few channels' worth of products) and the 4x4 tiles
+  // are not mostly padding.
+  return ws.size() == 4 && ws[0] == 3 && ws[1] == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 &&
+         d.dilation_w == 1 && d.groups == 1 && ws[2] >= 16 && ws[3] >= 16 && ys[1] >= 4 && ys[2] >= 4;
+}
+
+void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
+  const Tiling t = make_tiling(x.shape(), y.shape(), d);
+  if (t.n == 0) return;
+  Tensor u = scratch(kXi * t.cin * t.cout);
+  kernel_transform(t, ptr<float>(w), ptr<float>(u));
+  const int64_t slices = num_slices(t), chunk = chunk_samples(t), tiles_max = chunk * t.per_image();
+  const int64_t per_slice = kXi * tiles_max * (t.cin + t.cout);
+  Tensor buf = scratch(slices * per_slice);
+  const float* xp = ptr<float>(x);
+  const float* up = ptr<float>(u);
+  float* yp = ptr<float>(y);
+  float* bp = ptr<float>(buf);
+  over_chunks(t, slices, chunk, [&](int64_t c0, int64_t c1, int64_t s) {
+    float* v = bp + s * per_slice;
+    float* m = v + kXi * tiles_max * t.cin;
+    const int64_t tiles = (c1 - c0) * t.per_image();
+    input_transform(t, xp, c0, c1, tiles, v);
+    for (int64_t xi = 0; xi < kXi; ++xi)
+      sgemm(false, false, tiles, t.cout, t.cin, v + xi * tiles * t.cin, t.cin, up + xi * t.cin * t.cout, t.cout,
+            0.0f, m + xi * tiles * t.cout, t.cout);
+    output_transform(t, m, c0, c1, tiles, yp);
+  });
+}
+
+void winograd_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) {
+  const Tiling t = make_tiling(dx.shape(), dy.shape(), d);
+  if (t.n == 0) return;
+  Tensor u = scratch(kXi * t.cin * t.cout);
+  kernel_transform(t, ptr<float>(w), ptr<float>(u));
+  const int64_t slices = num_slices(t), chunk = chunk_samples(t), tiles_max = chunk * t.per_image();
+  const int64_t per_slice = kXi * tiles_max * (t.cin + t.cout);
+  Tensor buf = scratch(slices * per_slice);
+  const float* dyp = ptr<float>(dy);
+  const float* up = ptr<float>(u);
+  float* dxp = ptr<float>(dx);
+  float* bp = ptr<float>(buf);
+  const int64_t img = t.h * t.w * t.cin;
+  over_chunks(t, slices, chunk, [&](int64_t c0, int64_t c1, int64_t s) {
+    float* m = bp + s * per_slice;
+    float* v = m + kXi * tiles_max * t.cout;
+    const int64_t tiles = (c1 - c0) * t.per_image();
+    output_grad_transform(t, dyp, c0, c1, tiles, m);
+    for (int64_t xi = 0; xi < kXi; ++xi)
+      sgemm(false, true, tiles, t.cin, t.cout, m + xi * tiles * t.cout, t.cout, up + xi * t.cin * t.cout, t.cout,
+            0.0f, v + xi * tiles * t.cin, t.cin);
+    std::fill(dxp + c0 * img, dxp + c1 * img, 0.0f);
+    input_grad_transform(t, v, c0, c1, tiles, dxp);
+  });
+}
+
+void winograd_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
+  const Tiling t = make_tiling(x.shape(), dy.shape(), d);
+  const int64_t cc = t.cin * t.cout;
+  if (t.n == 0) {
+    std::fill(ptr<float>(dw), ptr<float>(dw) + 9 * cc, 0.0f);
+    return;
+  }
+  const int64_t slices = num_slices(t), chunk = chunk_samples(t), tiles_max = chunk * t.per_image();
+  const int64_t per_slice = kXi * tiles_max * (t.cin + t.cout);
+  // Each slice sums dU into its own buffer; they are added in slice order.
+  Tensor du = scratch(slices * kXi * cc);
+  Tensor buf = scratch(slices * per_slice);
+  const float* xp = ptr<float>(x);
+  const float* dyp = ptr<float>(dy);
+  float* dup = ptr<float>(du);
+  float* bp = ptr<float>(buf);
+  std::fill(dup, dup + slices * kXi * cc, 0.0f);
+  over_chunks(t, slices, chunk, [&](int64_t c0, int64_t c1, int64_t s) {
+    float* v = bp + s * per_slice;
+    float* m = v + kXi * tiles_max * t.cin;
+    float* acc = dup + s * kXi * cc;
+    const int64_t tiles = (c1 - c0) * t.per_image();
+    input_transform(t, xp, c0, c1, tiles, v);
+    output_grad_transform(t, dyp, c0, c1, tiles, m);
+    for (int64_t xi = 0; xi < kXi; ++xi)
+      sgemm(true, false, t.cin, t.cout, tiles, v + xi * tiles * t.cin, t.cin, m + xi * tiles * t.cout, t.cout,
+            1.0f, acc + xi * cc, t.cout);
+  });
+  for (int64_t s = 1; s < slices; ++s) {
+    const float* p = dup + s * kXi * cc;
+    for (int64_t i = 0; i < kXi * cc; ++i) dup[i] += p[i];
+  }
+  kernel_grad_transform(t, dup, ptr<float>(dw));
+}
+
+}  // namespace keras::backend::cpu
