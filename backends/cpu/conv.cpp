@@ -273,7 +273,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tenso
 }
 
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) {
-  if (winograd_suits(w.shape(), dy.shape(), d)) return winograd_backward_data(dy, w, d, dx);
+  if (winograd_suits(w.shape(), dy.shape(), d)) return winograd_backward(dx, w, d, dy, &dx, nullptr);
   const Geom g = make_geom(dx.shape(), w.shape(), dy.shape(), d);
   if (g.n == 0) return;
   const float* dyp = ptr<float>(dy);
@@ -315,7 +315,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d
 }
 
 void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
-  if (winograd_suits(dw.shape(), dy.shape(), d)) return winograd_backward_filter(x, dy, d, dw);
+  if (winograd_suits(dw.shape(), dy.shape(), d)) return winograd_backward(x, dw, d, dy, nullptr, &dw);
   const Geom g = make_geom(x.shape(), dw.shape(), dy.shape(), d);
   float* dwp = ptr<float>(dw);
   const int64_t wsize = g.kg * g.cout;

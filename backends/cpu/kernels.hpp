@@ -111,8 +111,10 @@ void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc&
 // (winograd.cpp); conv2d_* use it where winograd_suits(kernel, output, d).
 bool winograd_suits(const Shape& w_shape, const Shape& y_shape, const Conv2dDesc& d);
 void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
-void winograd_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx);
-void winograd_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
+// Either backward pass, or both in one sweep (dx or dw may be null; x is
+// read only for dw, and only its shape is needed for dx).
+void winograd_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor& dy, Tensor* dx,
+                       Tensor* dw);
 void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y);
 void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
                      Tensor& dx);

@@ -190,18 +190,29 @@ void input_transform(const Tiling& t, const float* x, int64_t n0, int64_t n1, in
   });
 }
 
-// dM[xi][tile][co] = (A dY A^T)[xi] of the 4x4 tiles of dy (zero past the
-// output's edge).
-void output_grad_transform(const Tiling& t, const float* dy, int64_t n0, int64_t n1, int64_t tiles, float* m) {
+// dM[xi][tile][co] = (A dZ A^T)[xi] of the 4x4 tiles of dz = grad(y, dy)
+// (zero past the output's edge), where grad(y, dy) is dy itself or, for a
+// fused activation, dy * act'(y). With dbias, also sums dz per channel.
+template <class Grad>
+void output_grad_transform(const Tiling& t, const float* dy, const float* y, int64_t n0, int64_t n1, int64_t tiles,
+                           float* m, Grad grad, float* dbias) {
   const B zero(0.0f);
   for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t, int64_t, int64_t oh0, int64_t ow0) {
     for (int64_t c = 0; c < t.cout; c += W) {
       const int64_t len = std::min(W, t.cout - c);
       B g[4][4], r[6][6];
+      B sum = zero;
       for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j)
-          g[i][j] = oh0 + i < t.oh && ow0 + j < t.ow ? load(dy + ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c, len)
-                                                     : zero;
+        for (int j = 0; j < 4; ++j) {
+          if (oh0 + i >= t.oh || ow0 + j >= t.ow) {
+            g[i][j] = zero;
+            continue;
+          }
+          const int64_t at = ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c;
+          g[i][j] = grad(y ? load(y + at, len) : zero, load(dy + at, len));
+          sum += g[i][j];
+        }
+      if (dbias) store(dbias + c, load(dbias + c, len) + sum, len);
       transform_2d<4, 6>(g, r, OutputAdjT{});
       for (int a = 0; a < 6; ++a)
         for (int b = 0; b < 6; ++b) store(m + ((a * 6 + b) * tiles + tile) * t.cout + c, r[a][b], len);
@@ -209,8 +220,10 @@ void output_grad_transform(const Tiling& t, const float* dy, int64_t n0, int64_t
   });
 }
 
-// y = (A^T M A) of each tile, cropped to the output.
-void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, int64_t tiles, float* y) {
+// y = post(A^T M A, c) of each tile, cropped to the output; post(v, c)
+// is the identity or adds the bias of channels [c, c + W) and activates.
+template <class Post>
+void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, int64_t tiles, float* y, Post post) {
   for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t, int64_t, int64_t oh0, int64_t ow0) {
     for (int64_t c = 0; c < t.cout; c += W) {
       const int64_t len = std::min(W, t.cout - c);
@@ -220,7 +233,7 @@ void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, i
       transform_2d<6, 4>(s, r, OutputT{});
       for (int i = 0; i < 4 && oh0 + i < t.oh; ++i)
         for (int j = 0; j < 4 && ow0 + j < t.ow; ++j)
-          store(y + ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c, r[i][j], len);
+          store(y + ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c, post(r[i][j], c, len), len);
     }
   });
 }
@@ -283,7 +296,7 @@ Tensor scratch(int64_t floats) { return make_tensor({std::max<int64_t>(floats, 1
 // tile and channel each) take about 2 MiB, so they stay in L2/L3 between
 // the transforms and the products.
 int64_t chunk_samples(const Tiling& t) {
-  constexpr int64_t kChunkBytes = int64_t{2} << 20;
+  constexpr int64_t kChunkBytes = int64_t{4096} << 10;
   const int64_t per_sample = kXi * t.per_image() * (t.cin + t.cout) * int64_t(sizeof(float));
   return std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(per_sample, 1), 1, std::max<int64_t>(t.n, 1));
 }
@@ -302,17 +315,9 @@ void over_chunks(const Tiling& t, int64_t slices, int64_t chunk, F&& fn) {
   });
 }
 
-}  // namespace
-
-bool winograd_suits(const Shape& ws, const Shape& ys, const Conv2dDesc& d) {
-  // Worth it when the channel products dominate the transforms (which cost
-  // about as much as a few channels' worth of products) and the 4x4 tiles
-  // are not mostly padding.
-  return ws.size() == 4 && ws[0] == 3 && ws[1] == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 &&
-         d.dilation_w == 1 && d.groups == 1 && ws[2] >= 16 && ws[3] >= 16 && ys[1] >= 4 && ys[2] >= 4;
-}
-
-void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
+// y = post(conv(x, w)).
+template <class Post>
+void forward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y, Post post) {
   const Tiling t = make_tiling(x.shape(), y.shape(), d);
   if (t.n == 0) return;
   Tensor u = scratch(kXi * t.cin * t.cout);
@@ -332,69 +337,89 @@ void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Ten
     for (int64_t xi = 0; xi < kXi; ++xi)
       sgemm(false, false, tiles, t.cout, t.cin, v + xi * tiles * t.cin, t.cin, up + xi * t.cin * t.cout, t.cout,
             0.0f, m + xi * tiles * t.cout, t.cout);
-    output_transform(t, m, c0, c1, tiles, yp);
+    output_transform(t, m, c0, c1, tiles, yp, post);
   });
 }
 
-void winograd_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) {
-  const Tiling t = make_tiling(dx.shape(), dy.shape(), d);
+// Both backward passes from dz = grad(y, dy) in one sweep over the batch
+// (dz's transform is shared): *dx = backward-data, *dw = backward-filter
+// (either may be null), and with dbias (Cout floats) the sum of dz.
+template <class Grad>
+void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor* y, const Tensor& dy,
+                   Tensor* dx, Tensor* dw, float* dbias, Grad grad) {
+  const Tiling t = make_tiling(x.shape(), dy.shape(), d);
+  const int64_t cc = t.cin * t.cout;
+  if (dbias) std::fill(dbias, dbias + t.cout, 0.0f);
+  if (dw) std::fill(ptr<float>(*dw), ptr<float>(*dw) + 9 * cc, 0.0f);
   if (t.n == 0) return;
-  Tensor u = scratch(kXi * t.cin * t.cout);
-  kernel_transform(t, ptr<float>(w), ptr<float>(u));
+  Tensor u;
+  if (dx) {
+    u = scratch(kXi * cc);
+    kernel_transform(t, ptr<float>(w), ptr<float>(u));
+  }
   const int64_t slices = num_slices(t), chunk = chunk_samples(t), tiles_max = chunk * t.per_image();
   const int64_t per_slice = kXi * tiles_max * (t.cin + t.cout);
+  // Each slice sums dU and dbias into its own buffers; they are added in
+  // slice order, so results do not depend on thread timing.
+  const int64_t du_size = dw ? kXi * cc : 0, db_size = dbias ? t.cout : 0;
+  Tensor sums = scratch(slices * (du_size + db_size));
   Tensor buf = scratch(slices * per_slice);
+  float* sp = ptr<float>(sums);
+  std::fill(sp, sp + slices * (du_size + db_size), 0.0f);
+  const float* xp = ptr<float>(x);
+  const float* yp = y ? ptr<float>(*y) : nullptr;
   const float* dyp = ptr<float>(dy);
-  const float* up = ptr<float>(u);
-  float* dxp = ptr<float>(dx);
+  const float* up = dx ? ptr<float>(u) : nullptr;
+  float* dxp = dx ? ptr<float>(*dx) : nullptr;
   float* bp = ptr<float>(buf);
   const int64_t img = t.h * t.w * t.cin;
   over_chunks(t, slices, chunk, [&](int64_t c0, int64_t c1, int64_t s) {
     float* m = bp + s * per_slice;
     float* v = m + kXi * tiles_max * t.cout;
+    float* du = sp + s * du_size;
+    float* db = dbias ? sp + slices * du_size + s * db_size : nullptr;
     const int64_t tiles = (c1 - c0) * t.per_image();
-    output_grad_transform(t, dyp, c0, c1, tiles, m);
-    for (int64_t xi = 0; xi < kXi; ++xi)
-      sgemm(false, true, tiles, t.cin, t.cout, m + xi * tiles * t.cout, t.cout, up + xi * t.cin * t.cout, t.cout,
-            0.0f, v + xi * tiles * t.cin, t.cin);
-    std::fill(dxp + c0 * img, dxp + c1 * img, 0.0f);
-    input_grad_transform(t, v, c0, c1, tiles, dxp);
-  });
-}
-
-void winograd_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
-  const Tiling t = make_tiling(x.shape(), dy.shape(), d);
-  const int64_t cc = t.cin * t.cout;
-  if (t.n == 0) {
-    std::fill(ptr<float>(dw), ptr<float>(dw) + 9 * cc, 0.0f);
-    return;
-  }
-  const int64_t slices = num_slices(t), chunk = chunk_samples(t), tiles_max = chunk * t.per_image();
-  const int64_t per_slice = kXi * tiles_max * (t.cin + t.cout);
-  // Each slice sums dU into its own buffer; they are added in slice order.
-  Tensor du = scratch(slices * kXi * cc);
-  Tensor buf = scratch(slices * per_slice);
-  const float* xp = ptr<float>(x);
-  const float* dyp = ptr<float>(dy);
-  float* dup = ptr<float>(du);
-  float* bp = ptr<float>(buf);
-  std::fill(dup, dup + slices * kXi * cc, 0.0f);
-  over_chunks(t, slices, chunk, [&](int64_t c0, int64_t c1, int64_t s) {
-    float* v = bp + s * per_slice;
-    float* m = v + kXi * tiles_max * t.cin;
-    float* acc = dup + s * kXi * cc;
-    const int64_t tiles = (c1 - c0) * t.per_image();
-    input_transform(t, xp, c0, c1, tiles, v);
-    output_grad_transform(t, dyp, c0, c1, tiles, m);
-    for (int64_t xi = 0; xi < kXi; ++xi)
-      sgemm(true, false, t.cin, t.cout, tiles, v + xi * tiles * t.cin, t.cin, m + xi * tiles * t.cout, t.cout,
-            1.0f, acc + xi * cc, t.cout);
+    output_grad_transform(t, dyp, yp, c0, c1, tiles, m, grad, db);
+    if (dw) {
+      input_transform(t, xp, c0, c1, tiles, v);
+      for (int64_t xi = 0; xi < kXi; ++xi)
+        sgemm(true, false, t.cin, t.cout, tiles, v + xi * tiles * t.cin, t.cin, m + xi * tiles * t.cout, t.cout,
+              1.0f, du + xi * cc, t.cout);
+    }
+    if (dx) {
+      for (int64_t xi = 0; xi < kXi; ++xi)
+        sgemm(false, true, tiles, t.cin, t.cout, m + xi * tiles * t.cout, t.cout, up + xi * cc, t.cout, 0.0f,
+              v + xi * tiles * t.cin, t.cin);
+      std::fill(dxp + c0 * img, dxp + c1 * img, 0.0f);
+      input_grad_transform(t, v, c0, c1, tiles, dxp);
+    }
   });
   for (int64_t s = 1; s < slices; ++s) {
-    const float* p = dup + s * kXi * cc;
-    for (int64_t i = 0; i < kXi * cc; ++i) dup[i] += p[i];
+    for (int64_t i = 0; i < du_size; ++i) sp[i] += sp[s * du_size + i];
+    for (int64_t i = 0; i < db_size; ++i) sp[slices * du_size + i] += sp[slices * du_size + s * db_size + i];
   }
-  kernel_grad_transform(t, dup, ptr<float>(dw));
+  if (dw) kernel_grad_transform(t, sp, ptr<float>(*dw));
+  if (dbias) std::copy(sp + slices * du_size, sp + slices * du_size + t.cout, dbias);
+}
+
+}  // namespace
+
+bool winograd_suits(const Shape& ws, const Shape& ys, const Conv2dDesc& d) {
+  // Worth it when the channel products dominate the transforms (which cost
+  // about as much as a few channels' worth of products) and the 4x4 tiles
+  // are not mostly padding.
+  return ws.size() == 4 && ws[0] == 3 && ws[1] == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 &&
+         d.dilation_w == 1 && d.groups == 1 && ws[2] >= 16 && ws[3] >= 16 && ys[1] >= 4 && ys[2] >= 4;
+}
+
+
+void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
+  forward_impl(x, w, d, y, [](const B& v, int64_t, int64_t) { return v; });
+}
+
+void winograd_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor& dy, Tensor* dx,
+                       Tensor* dw) {
+  backward_impl(x, w, d, nullptr, dy, dx, dw, nullptr, [](const B&, const B& g) { return g; });
 }
 
 }  // namespace keras::backend::cpu
