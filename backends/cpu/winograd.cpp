@@ -238,10 +238,16 @@ void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, i
   });
 }
 
-// dx += (B dV B^T) of each tile, the parts inside the image (tiles overlap
-// by two rows and columns, so this accumulates; dx must be zeroed first).
+// dx = the sum over tiles of (B dV B^T), the parts inside the image.
+// Neighbouring tiles overlap by two rows or columns; in raster order, a
+// tile is the first to reach its elements except its first two rows (when
+// a tile row lies above) and its first two columns (when a tile lies to
+// the left), so it stores those it reaches first and adds to the rest. The
+// tiles of a sample cover its whole image (4 * tiles >= OH = H + pads - 2),
+// so every element of dx is written.
 void input_grad_transform(const Tiling& t, const float* v, int64_t n0, int64_t n1, int64_t tiles, float* dx) {
-  for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t ih0, int64_t iw0, int64_t, int64_t) {
+  for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t ih0, int64_t iw0, int64_t oh0, int64_t ow0) {
+    const int first_row = oh0 > 0 ? 2 : 0, first_col = ow0 > 0 ? 2 : 0;
     for (int64_t c = 0; c < t.cin; c += W) {
       const int64_t len = std::min(W, t.cin - c);
       B s[6][6], r[6][6];
@@ -255,7 +261,7 @@ void input_grad_transform(const Tiling& t, const float* v, int64_t n0, int64_t n
           const int64_t iw = iw0 + j;
           if (iw < 0 || iw >= t.w) continue;
           float* p = dx + ((n * t.h + ih) * t.w + iw) * t.cin + c;
-          store(p, load(p, len) + r[i][j], len);
+          store(p, i >= first_row && j >= first_col ? r[i][j] : load(p, len) + r[i][j], len);
         }
       }
     }
@@ -372,7 +378,6 @@ void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const 
   const float* up = dx ? ptr<float>(u) : nullptr;
   float* dxp = dx ? ptr<float>(*dx) : nullptr;
   float* bp = ptr<float>(buf);
-  const int64_t img = t.h * t.w * t.cin;
   over_chunks(t, slices, chunk, [&](int64_t c0, int64_t c1, int64_t s) {
     float* m = bp + s * per_slice;
     float* v = m + kXi * tiles_max * t.cout;
@@ -390,7 +395,6 @@ void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const 
       for (int64_t xi = 0; xi < kXi; ++xi)
         sgemm(false, true, tiles, t.cin, t.cout, m + xi * tiles * t.cout, t.cout, up + xi * cc, t.cout, 0.0f,
               v + xi * tiles * t.cin, t.cin);
-      std::fill(dxp + c0 * img, dxp + c1 * img, 0.0f);
       input_grad_transform(t, v, c0, c1, tiles, dxp);
     }
   });
