@@ -103,8 +103,10 @@ Tensor Conv::call(const Tensor& x, bool) {
   const std::int64_t cin = kernel_.shape()[rank_] * o_.groups;
   check_conv_input(name_, x.shape(), rank_, cin);
   conv_output_shape(name_, x.shape(), kernel_size_, strides_, dilation_, o_.padding, filters_);
+  if (o_.use_bias && fusable(activation_))
+    return ops::conv_bias_activation(x, kernel_.value(), bias_.value(), activation_.name, strides_, o_.padding,
+                                     dilation_);
   Tensor y = ops::conv(x, kernel_.value(), strides_, o_.padding, dilation_);
-  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }

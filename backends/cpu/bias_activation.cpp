@@ -6,15 +6,12 @@
 #include <cstring>
 #include <vector>
 
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 + AVX-512 intrinsics
-#include <xsimd/xsimd.hpp>
-
-#include "backends/cpu/kernels.hpp"
+#include "backends/cpu/fused_activation.hpp"
 
 namespace keras::backend::cpu {
 namespace {
 
-using B = xsimd::batch<float>;
+using B = SimdF;
 constexpr int64_t W = static_cast<int64_t>(B::size);
 
 // Rows per block of the backward pass: each block sums its bias gradient in
@@ -92,8 +89,6 @@ void backward_rows(const float* y, const float* dy, float* dx, double* dbias, in
     for (int64_t j = 0; j < c; ++j) dbias[j] += part[b * cpad + j];
 }
 
-inline B sigmoid(B v) { return B(1.0f) / (B(1.0f) + xsimd::exp(-v)); }
-
 }  // namespace
 
 void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha, Tensor& out) {
@@ -102,19 +97,8 @@ void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha
   const float* px = ptr<float>(x);
   const float* pb = ptr<float>(bias);
   float* po = ptr<float>(out);
-  const B zero(0.0f), a(alpha);
-  auto run = [&](auto f) { forward_rows(px, pb, po, rows, c, f); };
-  switch (act) {
-    case Unary::relu: return run([=](B v) { return xsimd::max(v, zero); });
-    case Unary::relu6: return run([=](B v) { return xsimd::min(xsimd::max(v, zero), B(6.0f)); });
-    case Unary::sigmoid: return run([](B v) { return sigmoid(v); });
-    case Unary::tanh: return run([](B v) { return xsimd::tanh(v); });
-    case Unary::elu:
-      return run([=](B v) { return xsimd::select(v > zero, v, a * xsimd::expm1(v)); });
-    default:
-      throw NotImplementedError(detail::cat("cpu backend: bias_activation does not fuse unary op ",
-                                            static_cast<int>(act)));
-  }
+  with_fused_activation(act, alpha, "bias_activation",
+                        [&](auto f, auto) { forward_rows(px, pb, po, rows, c, f); });
 }
 
 void bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, float alpha,
@@ -127,22 +111,9 @@ void bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, floa
   // Column sums in double (see kRowsPerBlock); c is a layer width, small.
   thread_local std::vector<double> sums;
   sums.resize(c);
-  const B zero(0.0f), one(1.0f), a(alpha);
-  auto run = [&](auto g) { backward_rows(py, pd, px, sums.data(), rows, c, g); };
-  switch (act) {
-    case Unary::relu: run([=](B v, B d) { return xsimd::select(v > zero, d, zero); }); break;
-    case Unary::relu6:
-      run([=](B v, B d) { return xsimd::select((v > zero) && (v < B(6.0f)), d, zero); });
-      break;
-    case Unary::sigmoid: run([=](B s, B d) { return d * s * (one - s); }); break;
-    case Unary::tanh: run([=](B t, B d) { return d * (one - t * t); }); break;
-    case Unary::elu:  // y = alpha (e^x - 1) <= 0 for x <= 0 (alpha > 0): dy/dx = y + alpha
-      run([=](B v, B d) { return xsimd::select(v > zero, d, d * (v + a)); });
-      break;
-    default:
-      throw NotImplementedError(detail::cat(
-          "cpu backend: bias_activation_backward does not fuse unary op ", static_cast<int>(act)));
-  }
+  with_fused_activation(act, alpha, "bias_activation_backward", [&](auto, auto g) {
+    backward_rows(py, pd, px, sums.data(), rows, c, g);
+  });
   float* pb = ptr<float>(dbias);
   for (int64_t j = 0; j < c; ++j) pb[j] = static_cast<float>(sums[j]);
 }

@@ -239,6 +239,7 @@ Tensor scratch(int64_t floats) { return make_tensor({std::max<int64_t>(floats, 1
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
+  if (conv2d_small_patch(w.shape(), d)) return conv2d_direct_forward(x, w, d, y);  // conv_fused.cpp
   if (winograd_suits(w.shape(), y.shape(), d)) return winograd_forward(x, w, d, y);
   const Geom g = make_geom(x.shape(), w.shape(), y.shape(), d);
   if (g.n == 0 || g.pixels() == 0 || g.cout == 0) return;
@@ -315,6 +316,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d
 }
 
 void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
+  if (conv2d_small_patch(dw.shape(), d)) return conv2d_direct_backward_filter(x, dy, d, dw);  // conv_fused.cpp
   if (winograd_suits(dw.shape(), dy.shape(), d)) return winograd_backward(x, dw, d, dy, nullptr, &dw);
   const Geom g = make_geom(x.shape(), dw.shape(), dy.shape(), d);
   float* dwp = ptr<float>(dw);

@@ -104,6 +104,15 @@ class CpuBackend final : public Backend {
   void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) override {
     cpu::conv2d_backward_filter(x, dy, d, dw);
   }
+  void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
+                              Unary act, float alpha, Tensor& y) override {
+    cpu::conv2d_bias_activation(x, w, bias, d, act, alpha, y);
+  }
+  void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
+                                       float alpha, const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw,
+                                       Tensor& dbias) override {
+    cpu::conv2d_bias_activation_backward(x, w, d, act, alpha, y, dy, dx, dw, dbias);
+  }
   void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y) override {
     cpu::pool2d_forward(mode, x, d, y);
   }

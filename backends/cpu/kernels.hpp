@@ -115,6 +115,16 @@ void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Ten
 // read only for dw, and only its shape is needed for dx).
 void winograd_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor& dy, Tensor* dx,
                        Tensor* dw);
+// conv_fused.cpp: direct kernels for patches of at most 32 values (one
+// group), which conv2d_forward / conv2d_backward_filter hand over to, and
+// convolution fused with bias + activation (see backend.hpp).
+bool conv2d_small_patch(const Shape& w, const Conv2dDesc& d);
+void conv2d_direct_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
+void conv2d_direct_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
+void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
+                            float alpha, Tensor& y);
+void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
+                                     const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias);
 void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y);
 void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
                      Tensor& dx);

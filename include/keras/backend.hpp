@@ -242,6 +242,33 @@ class Backend {
     reduce(Reduce::sum, dx, axes, dbias);
   }
 
+  // --- fused convolution + bias + activation (what Conv layers do) ---
+  // y = act(conv(x, w) + bias): x, w, d and y as in conv2d_forward, bias
+  // (Cout,), act as in bias_activation. The default composes
+  // conv2d_forward and bias_activation (in place on y).
+  virtual void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                      const Conv2dDesc& d, Unary act, float alpha, Tensor& y) {
+    conv2d_forward(x, w, d, y);
+    bias_activation(y, bias, act, alpha, y);
+  }
+  // The gradients of y = conv2d_bias_activation(x, w, bias, ...) from y and
+  // dy (shape of y), through dz = dy * act'(y):
+  //   dbias (Cout,) = sum of dz over N, H and W (not the keepdims form);
+  //   *dw = conv2d_backward_filter(x, dz) if dw is not null;
+  //   *dx = conv2d_backward_data(dz, w) if dx is not null.
+  // All outputs are overwritten. The default materialises dz and composes
+  // bias_activation_backward and the two convolution backward passes.
+  virtual void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d,
+                                               Unary act, float alpha, const Tensor& y,
+                                               const Tensor& dy, Tensor* dx, Tensor* dw,
+                                               Tensor& dbias) {
+    Tensor dz = Tensor::empty(y.shape(), DType::float32, y.device());
+    Tensor db = dbias.reshape({1, 1, 1, dbias.size()});  // keepdims view of dbias
+    bias_activation_backward(act, y, dy, alpha, dz, db);
+    if (dw) conv2d_backward_filter(x, dz, d, *dw);
+    if (dx) conv2d_backward_data(dz, w, d, *dx);
+  }
+
  protected:
   [[noreturn]] void not_implemented(const char* op) const {
     throw NotImplementedError(detail::cat(op, " is not implemented by the ", name(), " backend"));

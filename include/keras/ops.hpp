@@ -122,6 +122,15 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // count is Cin / the kernel's input channels (as in keras.ops.conv).
 Tensor conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides = {1},
             const std::string& padding = "valid", std::vector<int> dilation_rate = {1});
+// act(conv(x, kernel) + bias) as one op with one backward pass (what Conv1D
+// and Conv2D do): the same arguments as conv, bias (Cout,), and activation
+// one of linear, relu, relu6, sigmoid, tanh, elu (linear is conv + add).
+// Throws ValueError for a bias that does not match the kernel's output
+// channels or another activation, and whatever conv throws.
+//   Tensor y = ops::conv_bias_activation(x, kernel, bias, "relu", {1}, "same");
+Tensor conv_bias_activation(const Tensor& x, const Tensor& kernel, const Tensor& bias, const std::string& activation,
+                            std::vector<int> strides = {1}, const std::string& padding = "valid",
+                            std::vector<int> dilation_rate = {1});
 // The transpose (gradient) of conv. kernel (KH, KW, Cout, Cin) as Keras's
 // Conv2DTranspose stores it; output_padding empty means inferred as Keras
 // does: size = in * stride (+ max(k - stride, 0) for "valid").

@@ -2,8 +2,22 @@
 #include "ops/common.hpp"
 
 namespace keras::ops {
-using namespace detail;
 using backend::Unary;
+
+// The Keras activations the backend fuses (their derivative depends on y
+// only); linear is handled by add.
+bool detail::fused_activation(const std::string& name, Unary& op, float& alpha) {
+  alpha = 0.0f;
+  if (name == "relu") op = Unary::relu;
+  else if (name == "relu6") op = Unary::relu6;
+  else if (name == "sigmoid") op = Unary::sigmoid;
+  else if (name == "tanh") op = Unary::tanh;
+  else if (name == "elu") op = Unary::elu, alpha = 1.0f;  // Keras's elu activation: alpha = 1
+  else return false;
+  return true;
+}
+
+using namespace detail;
 
 namespace {
 
@@ -12,17 +26,7 @@ struct Fused {
   float alpha;
 };
 
-// The Keras activations the backend fuses (their derivative depends on y
-// only); linear is handled by add. Returns false for anything else.
-bool lookup(const std::string& name, Fused& f) {
-  if (name == "relu") f = {Unary::relu, 0.0f};
-  else if (name == "relu6") f = {Unary::relu6, 0.0f};
-  else if (name == "sigmoid") f = {Unary::sigmoid, 0.0f};
-  else if (name == "tanh") f = {Unary::tanh, 0.0f};
-  else if (name == "elu") f = {Unary::elu, 1.0f};  // Keras's elu activation: alpha = 1
-  else return false;
-  return true;
-}
+bool lookup(const std::string& name, Fused& f) { return fused_activation(name, f.op, f.alpha); }
 
 }  // namespace
 

@@ -58,6 +58,11 @@ inline bool int_range(const Tensor& t, double& lo, double& hi) {
   }
 }
 
+// The backend activation (relu, relu6, sigmoid, tanh, elu) that fused bias +
+// activation kernels compute for a Keras activation name, with its alpha;
+// false for any other name (linear included). In bias_activation.cpp.
+bool fused_activation(const std::string& name, backend::Unary& op, float& alpha);
+
 // The output allocation helper.
 inline Tensor empty(const Shape& s, DType d, Device dev) { return make_tensor(s, d, dev); }
 

@@ -116,8 +116,17 @@ Tensor conv2d_transpose_core(const char* op, const Tensor& x, const Tensor& w, c
   });
 }
 
-Tensor conv_impl(const char* op, const Tensor& x_in, const Tensor& k_in, const std::vector<int>& strides_in,
-                 const std::string& padding, const std::vector<int>& dilation_in) {
+// A convolution with its checks done and padding resolved: the 4-D input
+// and kernel (1-D gets H = 1), the backend descriptor, the 4-D output shape
+// and the output shape at the caller's rank.
+struct ConvPlan {
+  Tensor x, w;
+  Conv2dDesc d;
+  Shape ys, out;
+};
+
+ConvPlan plan_conv(const char* op, const Tensor& x_in, const Tensor& k_in, const std::vector<int>& strides_in,
+                   const std::string& padding, const std::vector<int>& dilation_in) {
   check_input(op, x_in, k_in);
   const int rank = x_in.ndim() - 2;
   const Padding pad = parse_padding(op, padding, rank);
@@ -135,20 +144,29 @@ Tensor conv_impl(const char* op, const Tensor& x_in, const Tensor& k_in, const s
     strides.insert(strides.begin(), 1);
     dil.insert(dil.begin(), 1);
   }
-  Tensor x = rank == 1 ? input_2d(x_in) : x_in;
-  Tensor w = rank == 1 ? kernel_2d(k_in) : k_in;
-  const Shape& xs = x.shape();
-  const Shape& ws = w.shape();
+  ConvPlan p;
+  p.x = rank == 1 ? input_2d(x_in) : x_in;
+  p.w = rank == 1 ? kernel_2d(k_in) : k_in;
+  const Shape& xs = p.x.shape();
+  const Shape& ws = p.w.shape();
   Axis ah = resolve(op, pad == Padding::causal ? Padding::valid : pad, xs[1], (ws[0] - 1) * dil[0] + 1,
                     strides[0], x_in.shape(), k_in.shape());
   Axis aw = resolve(op, pad, xs[2], (ws[1] - 1) * dil[1] + 1, strides[1], x_in.shape(), k_in.shape());
-  Conv2dDesc d;
+  Conv2dDesc& d = p.d;
   d.stride_h = strides[0], d.stride_w = strides[1];
   d.pad_top = ah.lo, d.pad_bottom = ah.hi, d.pad_left = aw.lo, d.pad_right = aw.hi;
   d.dilation_h = dil[0], d.dilation_w = dil[1];
   d.groups = static_cast<int>(groups);
-  Tensor y = conv2d_core(op, x, w, d, {xs[0], ah.out, aw.out, cout});
-  return rank == 1 ? reshape(y, {xs[0], aw.out, cout}) : y;
+  p.ys = {xs[0], ah.out, aw.out, cout};
+  p.out = rank == 1 ? Shape{xs[0], aw.out, cout} : p.ys;
+  return p;
+}
+
+Tensor conv_impl(const char* op, const Tensor& x_in, const Tensor& k_in, const std::vector<int>& strides_in,
+                 const std::string& padding, const std::vector<int>& dilation_in) {
+  ConvPlan p = plan_conv(op, x_in, k_in, strides_in, padding, dilation_in);
+  Tensor y = conv2d_core(op, p.x, p.w, p.d, p.ys);
+  return p.out.size() == 3 ? reshape(y, p.out) : y;
 }
 
 Tensor pool_impl(const char* op, PoolMode mode, const Tensor& x_in, const std::vector<int>& size_in,
@@ -191,6 +209,41 @@ Tensor pool_impl(const char* op, PoolMode mode, const Tensor& x_in, const std::v
 Tensor conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides, const std::string& padding,
             std::vector<int> dilation_rate) {
   return conv_impl("conv", x, kernel, strides, padding, dilation_rate);
+}
+
+Tensor conv_bias_activation(const Tensor& x, const Tensor& kernel, const Tensor& bias, const std::string& activation,
+                            std::vector<int> strides, const std::string& padding, std::vector<int> dilation_rate) {
+  const char* op = "conv_bias_activation";
+  need_defined(op, kernel);
+  need_defined(op, bias);
+  need_float(op, bias);
+  same_device(op, kernel, bias);
+  KERAS_CHECK(kernel.ndim() >= 1 && bias.ndim() == 1 && bias.shape()[0] == kernel.shape(-1), ValueError, op,
+              ": expected a bias of shape (C,) matching the kernel's output channels, received kernel ",
+              shape_str(kernel.shape()), " and bias ", shape_str(bias.shape()));
+  if (activation == "linear" || activation.empty()) return add(conv(x, kernel, strides, padding, dilation_rate), bias);
+  backend::Unary act;
+  float alpha;
+  KERAS_CHECK(fused_activation(activation, act, alpha), ValueError, op,
+              ": expected one of linear, relu, relu6, sigmoid, tanh, elu, received activation '", activation, "'");
+  ConvPlan p = plan_conv(op, x, kernel, strides, padding, dilation_rate);
+  Tensor y = empty(p.ys, float32, x.device());
+  be(x).conv2d_bias_activation(p.x, p.w, bias, p.d, act, alpha, y);
+  const bool gx = p.x.requires_grad(), gw = p.w.requires_grad();
+  // One node for the three gradients; y is captured detached (capturing y
+  // itself would make its node own it, a cycle).
+  y = autograd::record(op, y, {p.x, p.w, bias},
+                       [x = p.x.detach(), w = p.w.detach(), y = y.detach(), d = p.d, act, alpha, gx,
+                        gw](const Tensor& g) {
+                         Tensor dx, dw;
+                         if (gx) dx = empty(x.shape(), float32, x.device());
+                         if (gw) dw = empty(w.shape(), float32, w.device());
+                         Tensor db = empty({w.shape()[3]}, float32, w.device());
+                         be(x).conv2d_bias_activation_backward(x, w, d, act, alpha, y, g, gx ? &dx : nullptr,
+                                                               gw ? &dw : nullptr, db);
+                         return std::vector<Tensor>{dx, dw, db};
+                       });
+  return p.out.size() == 3 ? reshape(y, p.out) : y;
 }
 
 Tensor depthwise_conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides, const std::string& padding,
