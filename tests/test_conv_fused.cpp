@@ -30,7 +30,9 @@ std::vector<Conv2dCase> fused_cases() {
       {2, 7, 6, 4, 3, 3, 6, 2, 2, 2, 1, 1, "same"},     // groups (the im2col path)
       {1, 5, 6, 8, 3, 3, 7, 1, 1, 1, 1, 1, "same"},     // patch of 72 (the im2col path)
       {2, 5, 4, 4, 3, 3, 4, 4, 1, 1, 1, 1, "valid"},    // depthwise
-      {16, 14, 14, 1, 3, 3, 32, 1, 1, 1, 1, 1, "valid"} // batch split over threads
+      {16, 14, 14, 1, 3, 3, 32, 1, 1, 1, 1, 1, "valid"}, // batch split over threads
+      {3, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, 1, "valid"}, // 3x3, many channels (Winograd on the CPU)
+      {2, 9, 7, 16, 3, 3, 20, 1, 1, 1, 1, 1, "same"},    // the same with ragged tiles and channels
   };
 }
 

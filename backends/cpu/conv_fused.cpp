@@ -25,8 +25,8 @@
 // allocator.
 #include <algorithm>
 #include <cstring>
-#include <thread>
 
+#include "backends/cpu/blas.hpp"
 #include "backends/cpu/fused_activation.hpp"
 #include "tensor_impl.hpp"
 
@@ -62,11 +62,6 @@ Geo make_geo(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dDesc
   g.in_place = g.pl == 0 && span <= g.w;
   g.wp = g.in_place ? g.w : std::max(g.pl + g.w, span);
   return g;
-}
-
-int hw_threads() {
-  static const int n = static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
-  return n;
 }
 
 // One slice per core when the work is worth waking the pool (about 1e6
@@ -384,6 +379,7 @@ void conv2d_direct_backward_filter(const Tensor& x, const Tensor& dy, const Conv
 
 void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
                             float alpha, Tensor& y) {
+  if (winograd_suits(w.shape(), y.shape(), d)) return winograd_bias_activation(x, w, bias, d, act, alpha, y);
   if (!conv2d_small_patch(w.shape(), d)) {
     // The im2col + sgemm convolution, then bias + activation in place.
     conv2d_forward(x, w, d, y);
@@ -401,6 +397,8 @@ void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias
 
 void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
                                      const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias) {
+  if (winograd_suits(w.shape(), y.shape(), d))
+    return winograd_bias_activation_backward(x, w, d, act, alpha, y, dy, dx, dw, dbias);
   const bool small = conv2d_small_patch(w.shape(), d);
   const Geo g = make_geo(x.shape(), w.shape(), y.shape(), d);
   float* dbp = ptr<float>(dbias);

@@ -115,6 +115,13 @@ void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Ten
 // read only for dw, and only its shape is needed for dx).
 void winograd_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor& dy, Tensor* dx,
                        Tensor* dw);
+// The same with the bias + activation fused in: applied to each output tile
+// forward; backward, dz = dy * act'(y) is formed (and summed into dbias,
+// shape (Cout,)) while the gradient tiles are read.
+void winograd_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
+                              float alpha, Tensor& y);
+void winograd_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
+                                       const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias);
 // conv_fused.cpp: direct kernels for patches of at most 32 values (one
 // group), which conv2d_forward / conv2d_backward_filter hand over to, and
 // convolution fused with bias + activation (see backend.hpp).

@@ -33,6 +33,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "backends/cpu/blas.hpp"
+#include "backends/cpu/fused_activation.hpp"
 #include "backends/cpu/kernels.hpp"
 #include "tensor_impl.hpp"
 
@@ -424,6 +425,21 @@ void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Ten
 void winograd_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor& dy, Tensor* dx,
                        Tensor* dw) {
   backward_impl(x, w, d, nullptr, dy, dx, dw, nullptr, [](const B&, const B& g) { return g; });
+}
+
+void winograd_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
+                              float alpha, Tensor& y) {
+  const float* b = ptr<float>(bias);
+  with_fused_activation(act, alpha, "conv2d_bias_activation", [&](auto f, auto) {
+    forward_impl(x, w, d, y, [f, b](const B& v, int64_t c, int64_t len) { return f(v + load(b + c, len)); });
+  });
+}
+
+void winograd_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
+                                       const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias) {
+  with_fused_activation(act, alpha, "conv2d_bias_activation_backward", [&](auto, auto grad) {
+    backward_impl(x, w, d, &y, dy, dx, dw, ptr<float>(dbias), grad);
+  });
 }
 
 }  // namespace keras::backend::cpu
