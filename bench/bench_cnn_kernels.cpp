@@ -86,25 +86,29 @@ int main(int argc, char** argv) {
        [&] { be.bias_activation_backward(kb::Unary::relu, a1, da1, 0, dz1, db1); }},
       {"conv1 backward filter", [&] { be.conv2d_backward_filter(x, dz1, conv, dw1); }},
   };
-  // The step as the layers run it: each Conv2D(relu) is one fused op each
-  // way (the first layer's input needs no gradient, the second's does).
+  // The step as a Sequential model runs it: the first Conv2D(relu) and its
+  // MaxPooling2D are one op each way (the input needs no gradient), the
+  // second Conv2D(relu) is one op each way.
   Tensor db1v = Tensor::empty({32}), db2v = Tensor::empty({64});
+  Tensor arg1 = Tensor::empty({b, 13, 13, 32}, keras::int32);
   std::vector<Row> fused = {
-      {"conv1 fused forward", [&] { be.conv2d_bias_activation(x, w1, b1, conv, kb::Unary::relu, 0, a1); }},
-      {"pool1 forward", [&] { be.pool2d_forward(kb::PoolMode::max, a1, pool, p1); }},
+      {"conv1+pool1 fused forward",
+       [&] { be.conv2d_bias_activation_max_pool(x, w1, b1, conv, kb::Unary::relu, 0, pool, p1, arg1); }},
       {"conv2 fused forward", [&] { be.conv2d_bias_activation(p1, w2, b2, conv, kb::Unary::relu, 0, a2); }},
       {"pool2 forward", [&] { be.pool2d_forward(kb::PoolMode::max, a2, pool, p2); }},
       {"pool2 backward", [&] { be.pool2d_backward(kb::PoolMode::max, a2, p2, dp2, pool, da2); }},
       {"conv2 fused backward (dx, dw)",
        [&] { be.conv2d_bias_activation_backward(p1, w2, conv, kb::Unary::relu, 0, a2, da2, &dp1, &dw2, db2v); }},
-      {"pool1 backward", [&] { be.pool2d_backward(kb::PoolMode::max, a1, p1, dp1, pool, da1); }},
-      {"conv1 fused backward (dw)",
-       [&] { be.conv2d_bias_activation_backward(x, w1, conv, kb::Unary::relu, 0, a1, da1, nullptr, &dw1, db1v); }},
+      {"conv1+pool1 fused backward (dw)",
+       [&] {
+         be.conv2d_bias_activation_max_pool_backward(x, w1, conv, kb::Unary::relu, 0, pool, p1, arg1, dp1, nullptr,
+                                                     &dw1, db1v);
+       }},
   };
   for (auto* list : {&rows, &fused}) {
     std::printf(list == &rows ? "CPU kernels of one CNN training step, batch %d, one op at a time "
                                 "(us per call; x469 steps = ms per epoch)\n"
-                              : "The same step as the Conv2D(relu) layers run it, fused, batch %d\n",
+                              : "The same step as a Sequential model runs it, fused, batch %d\n",
                 b);
     double total = 0;
     for (auto& r : *list) {

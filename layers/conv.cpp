@@ -2,6 +2,8 @@
 // (which records the gradients).
 #include "keras/layers/conv.hpp"
 
+#include "keras/layers/pooling.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "keras/layers/registry.hpp"
@@ -109,6 +111,20 @@ Tensor Conv::call(const Tensor& x, bool) {
   Tensor y = ops::conv(x, kernel_.value(), strides_, o_.padding, dilation_);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
+}
+
+Tensor Conv::call_fused(Layer& next, const Tensor& x, bool) {
+  auto* pool = dynamic_cast<MaxPooling2D*>(&next);
+  if (rank_ != 2 || !pool || !o_.use_bias || !fusable(activation_) || !next.built() || pool->padding() != "valid" ||
+      pool->strides() != pool->pool_size())
+    return Tensor();
+  prepare_call(x);
+  const std::int64_t cin = kernel_.shape()[rank_] * o_.groups;
+  check_conv_input(name_, x.shape(), rank_, cin);
+  const Shape ys = conv_output_shape(name_, x.shape(), kernel_size_, strides_, dilation_, o_.padding, filters_);
+  next.compute_output_shape(ys);  // the pooling layer's own checks (window larger than its input)
+  return ops::conv_bias_activation_max_pool(x, kernel_.value(), bias_.value(), activation_.name, strides_,
+                                            o_.padding, dilation_, pool->pool_size());
 }
 
 Shape Conv::compute_output_shape(const Shape& s) const {

@@ -44,7 +44,7 @@ void Layer::ensure_built(const Shape& input_shape) {
   built_ = true;
 }
 
-Tensor Layer::operator()(const Tensor& x, bool training) {
+void Layer::prepare_call(const Tensor& x) {
   KERAS_CHECK(x.defined(), ValueError, "Layer \"", name_, "\" received an undefined input tensor");
   if (!built_) {
     Shape s = x.shape();
@@ -59,8 +59,15 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
     if (!b.empty() && b.size() >= 2 && b.back() >= 0 && x.shape().back() != b.back())
       check_input(false, "last dimension " + std::to_string(b.back()), x.shape());
   }
+}
+
+
+Tensor Layer::operator()(const Tensor& x, bool training) {
+  prepare_call(x);
   return call(x, training);
 }
+
+Tensor Layer::call_fused(Layer&, const Tensor&, bool) { return Tensor(); }
 
 Tensor Layer::operator()(const std::vector<Tensor>& xs, bool training) {
   KERAS_CHECK(!xs.empty(), ValueError, "Layer \"", name_, "\" received no inputs");

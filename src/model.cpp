@@ -83,7 +83,18 @@ Tensor Model::call(const Tensor& x, bool training) {
   }
   Tensor h = x;
   if (h.dtype() != input_dtype_ && input_dtype_ == float32 && h.dtype() != float32) h = ops::cast(h, float32);
-  for (auto& l : layers_) h = (*l)(h, training);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    // A layer may run the next one with it (Conv2D + MaxPooling2D).
+    if (i + 1 < layers_.size()) {
+      Tensor fused = layers_[i]->call_fused(*layers_[i + 1], h, training);
+      if (fused.defined()) {
+        h = std::move(fused);
+        ++i;
+        continue;
+      }
+    }
+    h = (*layers_[i])(h, training);
+  }
   return h;
 }
 

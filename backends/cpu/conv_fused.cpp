@@ -20,11 +20,20 @@
 // per batch slice; slices are added in a fixed order, so results do not
 // depend on timing.
 //
+// With max pooling fused in (a Conv2D layer followed by MaxPooling2D with
+// stride = window), the forward pass computes the convolution rows under a
+// pooled row into a per-slice buffer and writes only the pooled maxima and
+// their window positions; the backward pass rebuilds each dz row from those
+// (dp * act'(p) at the argmax, zero elsewhere). The full-size activation
+// between the layers is never written or read.
+//
 // Threads: output rows (n, oh) are split into one slice per core; each slice
 // has its own scratch (gathered rows, dz row, partial sums) from the caching
 // allocator.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "backends/cpu/blas.hpp"
 #include "backends/cpu/fused_activation.hpp"
@@ -188,6 +197,49 @@ void forward_row(const Geo& g, const float* const* src, const float* w, float* o
   }
 }
 
+// What the direct forward kernels share: a zero input row, the weights and
+// bias padded to whole channel vectors (so every load is a full one), the
+// taps, and `extra` floats of scratch per batch slice after the gathered
+// rows.
+class ForwardSetup {
+ public:
+  ForwardSetup(const Geo& g, const float* w, const float* bias, int64_t slices, int64_t extra)
+      : taps(g), rows_len_(g.in_place ? 0 : g.kh * g.wp * g.cin) {
+    const bool ragged = g.cpad != g.cout;
+    const int64_t a_zero = arena_.add(g.wp * g.cin);
+    const int64_t a_w = ragged ? arena_.add(g.k * g.cpad) : 0;
+    const int64_t a_b = arena_.add(g.cpad);
+    per_slice_ = (rows_len_ + 15) / 16 * 16 + (extra + 15) / 16 * 16;
+    a_slices_ = arena_.add(slices * per_slice_);
+    arena_.allocate();
+    zeros = arena_.at(a_zero);
+    std::fill(zeros, zeros + g.wp * g.cin, 0.0f);
+    wk = w;
+    if (ragged) {
+      float* p = arena_.at(a_w);
+      for (int64_t t = 0; t < g.k; ++t) {
+        std::memcpy(p + t * g.cpad, w + t * g.cout, sizeof(float) * g.cout);
+        std::fill(p + t * g.cpad + g.cout, p + (t + 1) * g.cpad, 0.0f);
+      }
+      wk = p;
+    }
+    bias_padded = arena_.at(a_b);
+    std::fill(bias_padded, bias_padded + g.cpad, 0.0f);
+    if (bias) std::memcpy(bias_padded, bias, sizeof(float) * g.cout);
+  }
+  float* rows(int64_t slice) const { return arena_.at(a_slices_) + slice * per_slice_; }
+  float* extra(int64_t slice) const { return rows(slice) + (rows_len_ + 15) / 16 * 16; }
+
+  Taps taps;
+  float* zeros = nullptr;
+  const float* wk = nullptr;
+  float* bias_padded = nullptr;
+
+ private:
+  Arena arena_;
+  int64_t rows_len_, per_slice_ = 0, a_slices_ = 0;
+};
+
 // y = epi(conv(x, w)); epi(acc, c) maps the vector of channels [c, c + W).
 // `bias` (may be null) is copied into the padded bias the epilogue factory
 // receives: make_epi(const float* bias_padded).
@@ -195,45 +247,93 @@ template <class MakeEpi>
 void direct_forward(const Geo& g, const float* x, const float* w, const float* bias, float* y, MakeEpi make_epi) {
   const int64_t slices = num_slices(g);
   const bool ragged = g.cpad != g.cout;
-  Arena arena;
-  const int64_t a_zero = arena.add(g.wp * g.cin);
-  const int64_t a_w = ragged ? arena.add(g.k * g.cpad) : 0;
-  const int64_t a_b = arena.add(g.cpad);
-  const int64_t rows_len = g.in_place ? 0 : g.kh * g.wp * g.cin, out_len = ragged ? g.ow * g.cpad : 0;
-  const int64_t a_slices = arena.add(slices * ((rows_len + out_len + 15) / 16 * 16 + 16));
-  arena.allocate();
-  float* zeros = arena.at(a_zero);
-  std::fill(zeros, zeros + g.wp * g.cin, 0.0f);
-  // Weights and bias padded to whole vectors, so every load is a full one.
-  const float* wk = w;
-  if (ragged) {
-    float* p = arena.at(a_w);
-    for (int64_t t = 0; t < g.k; ++t) {
-      std::memcpy(p + t * g.cpad, w + t * g.cout, sizeof(float) * g.cout);
-      std::fill(p + t * g.cpad + g.cout, p + (t + 1) * g.cpad, 0.0f);
-    }
-    wk = p;
-  }
-  float* bp = arena.at(a_b);
-  std::fill(bp, bp + g.cpad, 0.0f);
-  if (bias) std::memcpy(bp, bias, sizeof(float) * g.cout);
-  const auto epi = make_epi(static_cast<const float*>(bp));
-  const Taps taps(g);
-  const int64_t per_slice = (rows_len + out_len + 15) / 16 * 16 + 16;
+  const ForwardSetup fs(g, w, bias, slices, ragged ? g.ow * g.cpad : 0);
+  const auto epi = make_epi(static_cast<const float*>(fs.bias_padded));
   over_slices(g, slices, [&](int64_t r0, int64_t r1, int64_t s) {
-    float* buf = arena.at(a_slices) + s * per_slice;
-    float* rowbuf = buf + rows_len;
+    float* rowbuf = fs.extra(s);
     const float* src[kMaxPatch];
     for (int64_t r = r0; r < r1; ++r) {
-      gather_row(g, taps, x, r, buf, zeros, src);
+      gather_row(g, fs.taps, x, r, fs.rows(s), fs.zeros, src);
       float* yr = y + r * g.ow * g.cout;
       if (!ragged) {
-        forward_row(g, src, wk, yr, g.cout, epi);
+        forward_row(g, src, fs.wk, yr, g.cout, epi);
         continue;
       }
-      forward_row(g, src, wk, rowbuf, g.cpad, epi);
+      forward_row(g, src, fs.wk, rowbuf, g.cpad, epi);
       for (int64_t o = 0; o < g.ow; ++o)
         std::memcpy(yr + o * g.cout, rowbuf + o * g.cpad, sizeof(float) * g.cout);
+    }
+  });
+}
+
+// --- max pooling fused in: windows of wh x ww output pixels, stride = window ---
+
+struct PoolGeo {
+  int64_t wh, ww, ph, pw;  // window, pooled rows and columns
+};
+
+// Loads `len` <= W floats / ints, padding with `fill`.
+inline B load_part(const float* p, int64_t len) {
+  if (len == W) return B::load_unaligned(p);
+  alignas(64) float buf[W] = {};
+  std::memcpy(buf, p, sizeof(float) * len);
+  return B::load_aligned(buf);
+}
+using I = xsimd::batch<std::int32_t>;
+inline I load_part(const std::int32_t* p, int64_t len) {
+  if (len == W) return I::load_unaligned(p);
+  alignas(64) std::int32_t buf[W];
+  std::fill(buf, buf + W, -1);
+  std::memcpy(buf, p, sizeof(std::int32_t) * len);
+  return I::load_aligned(buf);
+}
+template <class T, class V>
+inline void store_part(T* p, const V& v, int64_t len) {
+  if (len == W) return v.store_unaligned(p);
+  alignas(64) T buf[W];
+  v.store_aligned(buf);
+  std::memcpy(p, buf, sizeof(T) * len);
+}
+
+// p = max over each window of epi(conv(x, w)), argmax = the window position
+// (row-major) of its first maximum; the conv rows under each pooled row are
+// computed into a per-slice buffer and never written out.
+template <class MakeEpi>
+void direct_forward_max_pool(const Geo& g, const PoolGeo& pg, const float* x, const float* w, const float* bias,
+                             float* p, std::int32_t* argmax, MakeEpi make_epi) {
+  const int64_t slices = num_slices(g);
+  const ForwardSetup fs(g, w, bias, slices, pg.wh * g.ow * g.cpad);
+  const auto epi = make_epi(static_cast<const float*>(fs.bias_padded));
+  const int64_t prows = g.n * pg.ph;
+  parallel_for(slices, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      float* conv_rows = fs.extra(s);
+      const float* src[kMaxPatch];
+      for (int64_t pr = prows * s / slices; pr < prows * (s + 1) / slices; ++pr) {
+        const int64_t n = pr / pg.ph, oh0 = (pr % pg.ph) * pg.wh;
+        for (int64_t i = 0; i < pg.wh; ++i) {
+          gather_row(g, fs.taps, x, n * g.oh + oh0 + i, fs.rows(s), fs.zeros, src);
+          forward_row(g, src, fs.wk, conv_rows + i * g.ow * g.cpad, g.cpad, epi);
+        }
+        for (int64_t q = 0; q < pg.pw; ++q) {
+          float* po = p + (pr * pg.pw + q) * g.cout;
+          std::int32_t* ao = argmax + (pr * pg.pw + q) * g.cout;
+          for (int64_t c = 0; c < g.cout; c += W) {
+            B best(-std::numeric_limits<float>::infinity());
+            B at(0.0f);  // window positions are small integers, exact in float
+            for (int64_t i = 0; i < pg.wh; ++i)
+              for (int64_t j = 0; j < pg.ww; ++j) {
+                const B v = B::load_unaligned(conv_rows + (i * g.ow + q * pg.ww + j) * g.cpad + c);
+                const auto more = v > best;
+                best = xsimd::select(more, v, best);
+                at = xsimd::select(more, B(float(i * pg.ww + j)), at);
+              }
+            const int64_t len = std::min(W, g.cout - c);
+            store_part(po + c, best, len);
+            store_part(ao + c, xsimd::batch_cast<std::int32_t>(at), len);
+          }
+        }
+      }
     }
   });
 }
@@ -447,6 +547,94 @@ void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Con
         else
           for (int64_t o = 0; o < g.ow; ++o) std::memcpy(out + o * cout, buf + o * cpad, sizeof(float) * cout);
       }
+      return static_cast<const float*>(buf);
+    });
+  });
+  if (dx) conv2d_backward_data(dz_all, w, d, *dx);
+}
+
+// --- convolution + bias + activation + max pooling ---
+
+bool conv2d_fuses_max_pool(const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool) {
+  return conv2d_small_patch(w, d) && pool.window_h >= 1 && pool.window_w >= 1 && pool.window_h * pool.window_w <= 256 &&
+         pool.stride_h == pool.window_h && pool.stride_w == pool.window_w && pool.pad_top == 0 &&
+         pool.pad_bottom == 0 && pool.pad_left == 0 && pool.pad_right == 0;
+}
+
+namespace {
+
+// The convolution's output shape (N, OH, OW, Cout) for input xs and kernel ws.
+Shape conv_output_shape(const Shape& xs, const Shape& ws, const Conv2dDesc& d) {
+  const int64_t eh = (ws[0] - 1) * d.dilation_h + 1, ew = (ws[1] - 1) * d.dilation_w + 1;
+  return {xs[0], (xs[1] + d.pad_top + d.pad_bottom - eh) / d.stride_h + 1,
+          (xs[2] + d.pad_left + d.pad_right - ew) / d.stride_w + 1, ws[3]};
+}
+
+}  // namespace
+
+void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
+                                     Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax) {
+  const Geo g = make_geo(x.shape(), w.shape(), conv_output_shape(x.shape(), w.shape(), d), d);
+  const PoolGeo pg{pool.window_h, pool.window_w, p.shape()[1], p.shape()[2]};
+  if (g.n == 0 || pg.ph == 0 || pg.pw == 0 || g.cout == 0) return;
+  with_fused_activation(act, alpha, "conv2d_bias_activation_max_pool", [&](auto f, auto) {
+    direct_forward_max_pool(g, pg, ptr<float>(x), ptr<float>(w), ptr<float>(bias), ptr<float>(p),
+                            ptr<std::int32_t>(argmax), [f](const float* b) {
+                              return [f, b](B acc, int64_t c) { return f(acc + B::load_unaligned(b + c)); };
+                            });
+  });
+}
+
+void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
+                                              float alpha, const Pool2dDesc& pool, const Tensor& p,
+                                              const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
+                                              Tensor& dbias) {
+  const Shape ys = conv_output_shape(x.shape(), w.shape(), d);
+  const Geo g = make_geo(x.shape(), w.shape(), ys, d);
+  const PoolGeo pg{pool.window_h, pool.window_w, p.shape()[1], p.shape()[2]};
+  float* dbp = ptr<float>(dbias);
+  if (g.rows() == 0 || g.ow == 0 || g.cout == 0) {
+    std::fill(dbp, dbp + dbias.size(), 0.0f);
+    if (dw) std::fill(ptr<float>(*dw), ptr<float>(*dw) + dw->size(), 0.0f);
+    if (dx) std::fill(ptr<float>(*dx), ptr<float>(*dx) + dx->size(), 0.0f);
+    return;
+  }
+  // The convolution's output gradient as a whole only when the data gradient needs it.
+  Tensor dz_all = dx ? make_tensor(ys, float32, Device::cpu()) : Tensor();
+  float* dza = dx ? ptr<float>(dz_all) : nullptr;
+  const float* pp = ptr<float>(p);
+  const float* dpp = ptr<float>(dp);
+  const std::int32_t* ap = ptr<std::int32_t>(argmax);
+  const int64_t cout = g.cout, cpad = g.cpad;
+  with_fused_activation(act, alpha, "conv2d_bias_activation_max_pool_backward", [&](auto, auto grad) {
+    // Output row r's dz: each window's gradient dp * act'(p) at its argmax, 0 elsewhere
+    // (and in the rows and columns that fill no window).
+    direct_backward(g, ptr<float>(x), dw ? ptr<float>(*dw) : nullptr, dbp, [&](int64_t r, float* buf, float* bsum) {
+      const int64_t n = r / g.oh, oh = r % g.oh, ph = oh / pg.wh, i = oh % pg.wh;
+      if (ph >= pg.ph) {
+        std::fill(buf, buf + g.ow * cpad, 0.0f);
+      } else {
+        for (int64_t o = 0; o < g.ow; ++o) {
+          float* zo = buf + o * cpad;
+          const int64_t pw = o / pg.ww;
+          if (pw >= pg.pw) {
+            std::fill(zo, zo + cpad, 0.0f);
+            continue;
+          }
+          const B here(static_cast<float>(i * pg.ww + o % pg.ww));
+          const int64_t at = ((n * pg.ph + ph) * pg.pw + pw) * cout;
+          for (int64_t c = 0; c < cpad; c += W) {
+            const int64_t len = std::min(W, cout - c);  // padded lanes: dp = 0 and argmax = -1, so dz = 0
+            const B gz = grad(load_part(pp + at + c, len), load_part(dpp + at + c, len));
+            const B z = xsimd::select(xsimd::batch_cast<float>(load_part(ap + at + c, len)) == here, gz, B(0.0f));
+            z.store_unaligned(zo + c);
+            (B::load_unaligned(bsum + c) + z).store_unaligned(bsum + c);
+          }
+        }
+      }
+      if (dza)
+        for (int64_t o = 0; o < g.ow; ++o)
+          std::memcpy(dza + (r * g.ow + o) * cout, buf + o * cpad, sizeof(float) * cout);
       return static_cast<const float*>(buf);
     });
   });

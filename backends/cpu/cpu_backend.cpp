@@ -113,6 +113,20 @@ class CpuBackend final : public Backend {
                                        Tensor& dbias) override {
     cpu::conv2d_bias_activation_backward(x, w, d, act, alpha, y, dy, dx, dw, dbias);
   }
+  bool fuses_conv_max_pool(const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool) const override {
+    return cpu::conv2d_fuses_max_pool(w, d, pool);
+  }
+  void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
+                                       Unary act, float alpha, const Pool2dDesc& pool, Tensor& p,
+                                       Tensor& argmax) override {
+    cpu::conv2d_bias_activation_max_pool(x, w, bias, d, act, alpha, pool, p, argmax);
+  }
+  void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
+                                                float alpha, const Pool2dDesc& pool, const Tensor& p,
+                                                const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
+                                                Tensor& dbias) override {
+    cpu::conv2d_bias_activation_max_pool_backward(x, w, d, act, alpha, pool, p, argmax, dp, dx, dw, dbias);
+  }
   void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y) override {
     cpu::pool2d_forward(mode, x, d, y);
   }

@@ -132,6 +132,15 @@ void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias
                             float alpha, Tensor& y);
 void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
                                      const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias);
+// Convolution + bias + activation + max pooling in one pass (conv_fused.cpp),
+// for short patches and non-overlapping, unpadded pooling windows.
+bool conv2d_fuses_max_pool(const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool);
+void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
+                                     Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax);
+void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
+                                              float alpha, const Pool2dDesc& pool, const Tensor& p,
+                                              const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
+                                              Tensor& dbias);
 void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y);
 void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
                      Tensor& dx);

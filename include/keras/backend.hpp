@@ -268,6 +268,37 @@ class Backend {
     if (dw) conv2d_backward_filter(x, dz, d, *dw);
     if (dx) conv2d_backward_data(dz, w, d, *dx);
   }
+  // --- convolution + bias + activation + max pooling (a Conv layer followed
+  // by a MaxPooling layer), for backends that can skip the full-size
+  // activation in between ---
+  // Whether the two methods below are implemented for these shapes; the
+  // front end composes conv2d_bias_activation and pool2d_forward otherwise.
+  virtual bool fuses_conv_max_pool(const Shape& /*w*/, const Conv2dDesc& /*d*/, const Pool2dDesc& /*pool*/) const {
+    return false;
+  }
+  // p = max pooling of act(conv(x, w) + bias), for windows that tile the
+  // convolution's output without overlap or padding (stride = window, pads
+  // 0; trailing rows and columns that fill no window are dropped).
+  // argmax (int32, shape of p) receives each window's position (row-major)
+  // of its first maximal element, where pool2d_backward would route the
+  // gradient.
+  virtual void conv2d_bias_activation_max_pool(const Tensor& /*x*/, const Tensor& /*w*/, const Tensor& /*bias*/,
+                                               const Conv2dDesc& /*d*/, Unary /*act*/, float /*alpha*/,
+                                               const Pool2dDesc& /*pool*/, Tensor& /*p*/, Tensor& /*argmax*/) {
+    not_implemented("conv2d_bias_activation_max_pool");
+  }
+  // Its gradients from p, argmax and dp (shape of p): the convolution's
+  // output gradient dz is dp * act'(p) at each window's argmax and 0
+  // elsewhere; dbias, *dw and *dx are then as in
+  // conv2d_bias_activation_backward.
+  virtual void conv2d_bias_activation_max_pool_backward(const Tensor& /*x*/, const Tensor& /*w*/,
+                                                        const Conv2dDesc& /*d*/, Unary /*act*/, float /*alpha*/,
+                                                        const Pool2dDesc& /*pool*/, const Tensor& /*p*/,
+                                                        const Tensor& /*argmax*/, const Tensor& /*dp*/,
+                                                        Tensor* /*dx*/, Tensor* /*dw*/, Tensor& /*dbias*/) {
+    not_implemented("conv2d_bias_activation_max_pool_backward");
+  }
+
 
  protected:
   [[noreturn]] void not_implemented(const char* op) const {

@@ -131,6 +131,16 @@ Tensor conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides = {1
 Tensor conv_bias_activation(const Tensor& x, const Tensor& kernel, const Tensor& bias, const std::string& activation,
                             std::vector<int> strides = {1}, const std::string& padding = "valid",
                             std::vector<int> dilation_rate = {1});
+// max_pool(conv_bias_activation(x, kernel, bias, activation, strides,
+// padding, dilation_rate), pool_size) with pooling strides = pool_size and
+// "valid" padding: a Conv2D layer followed by a MaxPooling2D layer. Where
+// the backend can (the CPU: patches of at most 32 values), one pass that
+// never writes the full-size activation; otherwise the two ops. Same
+// values and gradients either way; 4-D input only (other ranks compose).
+Tensor conv_bias_activation_max_pool(const Tensor& x, const Tensor& kernel, const Tensor& bias,
+                                     const std::string& activation, std::vector<int> strides,
+                                     const std::string& padding, std::vector<int> dilation_rate,
+                                     std::vector<int> pool_size);
 // The transpose (gradient) of conv. kernel (KH, KW, Cout, Cin) as Keras's
 // Conv2DTranspose stores it; output_padding empty means inferred as Keras
 // does: size = in * stride (+ max(k - stride, 0) for "valid").

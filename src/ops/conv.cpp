@@ -204,6 +204,17 @@ Tensor pool_impl(const char* op, PoolMode mode, const Tensor& x_in, const std::v
   return rank == 1 ? reshape(y, {xs[0], aw.out, xs[3]}) : y;
 }
 
+// A Conv layer's bias: (Cout,) float32 on the kernel's device.
+void check_bias(const char* op, const Tensor& kernel, const Tensor& bias) {
+  need_defined(op, kernel);
+  need_defined(op, bias);
+  need_float(op, bias);
+  same_device(op, kernel, bias);
+  KERAS_CHECK(kernel.ndim() >= 1 && bias.ndim() == 1 && bias.shape()[0] == kernel.shape(-1), ValueError, op,
+              ": expected a bias of shape (C,) matching the kernel's output channels, received kernel ",
+              shape_str(kernel.shape()), " and bias ", shape_str(bias.shape()));
+}
+
 }  // namespace
 
 Tensor conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides, const std::string& padding,
@@ -214,13 +225,7 @@ Tensor conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides, con
 Tensor conv_bias_activation(const Tensor& x, const Tensor& kernel, const Tensor& bias, const std::string& activation,
                             std::vector<int> strides, const std::string& padding, std::vector<int> dilation_rate) {
   const char* op = "conv_bias_activation";
-  need_defined(op, kernel);
-  need_defined(op, bias);
-  need_float(op, bias);
-  same_device(op, kernel, bias);
-  KERAS_CHECK(kernel.ndim() >= 1 && bias.ndim() == 1 && bias.shape()[0] == kernel.shape(-1), ValueError, op,
-              ": expected a bias of shape (C,) matching the kernel's output channels, received kernel ",
-              shape_str(kernel.shape()), " and bias ", shape_str(bias.shape()));
+  check_bias(op, kernel, bias);
   if (activation == "linear" || activation.empty()) return add(conv(x, kernel, strides, padding, dilation_rate), bias);
   backend::Unary act;
   float alpha;
@@ -244,6 +249,44 @@ Tensor conv_bias_activation(const Tensor& x, const Tensor& kernel, const Tensor&
                          return std::vector<Tensor>{dx, dw, db};
                        });
   return p.out.size() == 3 ? reshape(y, p.out) : y;
+}
+
+Tensor conv_bias_activation_max_pool(const Tensor& x, const Tensor& kernel, const Tensor& bias,
+                                     const std::string& activation, std::vector<int> strides,
+                                     const std::string& padding, std::vector<int> dilation_rate,
+                                     std::vector<int> pool_size) {
+  const char* op = "conv_bias_activation_max_pool";
+  auto composed = [&] {
+    return max_pool(conv_bias_activation(x, kernel, bias, activation, strides, padding, dilation_rate), pool_size,
+                    {}, "valid");
+  };
+  backend::Unary act;
+  float alpha;
+  if (!x.defined() || x.ndim() != 4 || !fused_activation(activation, act, alpha)) return composed();
+  check_bias(op, kernel, bias);
+  ConvPlan p = plan_conv(op, x, kernel, strides, padding, dilation_rate);
+  const auto window = per_axis(op, "pool_size", pool_size, 2);
+  Pool2dDesc pd;
+  pd.window_h = pd.stride_h = window[0];
+  pd.window_w = pd.stride_w = window[1];
+  if (p.ys[1] < window[0] || p.ys[2] < window[1] || !be(x).fuses_conv_max_pool(p.w.shape(), p.d, pd))
+    return composed();
+  const Shape ps{p.ys[0], p.ys[1] / window[0], p.ys[2] / window[1], p.ys[3]};
+  Tensor y = empty(ps, float32, x.device());
+  Tensor argmax = empty(ps, int32, x.device());
+  be(x).conv2d_bias_activation_max_pool(p.x, p.w, bias, p.d, act, alpha, pd, y, argmax);
+  const bool gx = p.x.requires_grad(), gw = p.w.requires_grad();
+  return autograd::record(op, y, {p.x, p.w, bias},
+                          [x = p.x.detach(), w = p.w.detach(), y = y.detach(), argmax, d = p.d, pd, act, alpha, gx,
+                           gw](const Tensor& g) {
+                            Tensor dx, dw;
+                            if (gx) dx = empty(x.shape(), float32, x.device());
+                            if (gw) dw = empty(w.shape(), float32, w.device());
+                            Tensor db = empty({w.shape()[3]}, float32, w.device());
+                            be(x).conv2d_bias_activation_max_pool_backward(x, w, d, act, alpha, pd, y, argmax, g,
+                                                                           gx ? &dx : nullptr, gw ? &dw : nullptr, db);
+                            return std::vector<Tensor>{dx, dw, db};
+                          });
 }
 
 Tensor depthwise_conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides, const std::string& padding,

@@ -42,6 +42,10 @@ class Conv : public Layer {
  public:
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
+  // Conv2D with a bias and relu, relu6, sigmoid, tanh or elu followed by
+  // MaxPooling2D with strides = pool_size and "valid" padding: one op
+  // (ops::conv_bias_activation_max_pool).
+  Tensor call_fused(Layer& next, const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
   nlohmann::json get_config() const override;
   int filters() const { return filters_; }

@@ -51,6 +51,12 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // Builds if needed (checking the input against the built shape), then calls.
   Tensor operator()(const Tensor& x, bool training = false);
+  // Runs this layer and then `next` on its output as one fused step, when
+  // this layer knows how (a Sequential model asks each layer about the one
+  // after it); returns an undefined tensor otherwise, and the caller runs
+  // the two layers one after the other. The result must equal
+  // next(this(x)). The default fuses nothing.
+  virtual Tensor call_fused(Layer& next, const Tensor& x, bool training);
   // Several inputs (merge layers): builds if needed, then call_n().
   Tensor operator()(const std::vector<Tensor>& xs, bool training = false);
 
@@ -79,6 +85,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   bool built() const { return built_; }
   // The input shape build() was called with (batch dimension -1).
   const Shape& build_input_shape() const { return build_shape_; }
+  // What operator() checks before call(): builds if needed, and checks the
+  // input's rank and last dimension against the built shape.
+  void prepare_call(const Tensor& x);
   // Marks the layer built for `input_shape` (calls build if not built).
   void ensure_built(const Shape& input_shape);
   void ensure_built_n(const std::vector<Shape>& input_shapes);

@@ -24,6 +24,11 @@ class Pooling : public Layer {
   Tensor call(const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
   nlohmann::json get_config() const override;
+  const std::vector<int>& pool_size() const { return pool_size_; }
+  const std::vector<int>& strides() const { return strides_; }
+  const std::string& padding() const { return padding_; }
+  bool is_max() const { return max_; }
+  int rank() const { return rank_; }
 
  protected:
   Pooling(int rank, bool max, const char* prefix, Ints pool_size, PoolingOptions o);
