@@ -1,6 +1,8 @@
 // ZeroPadding2D, Cropping2D, UpSampling2D and SpatialDropout2D from keras::ops.
 #include "keras/layers/reshaping.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "keras/layers/registry.hpp"
@@ -107,13 +109,24 @@ nlohmann::json Cropping2D::get_config() const {
 UpSampling2D::UpSampling2D(Ints size, std::string interpolation, std::string name)
     : Layer(name.empty() ? unique_name("up_sampling2d") : std::move(name)), interpolation_(std::move(interpolation)) {
   size_ = size.expand(2, "size", name_);
-  KERAS_CHECK(interpolation_ == "nearest", NotImplementedError, "Layer \"", name_,
-              "\": only interpolation=\"nearest\" is supported, received \"", interpolation_, "\"");
+  for (int f : size_) KERAS_CHECK(f >= 1, ValueError, "Layer \"", name_, "\": size must be >= 1, received ", f);
+  // Keras lower-cases the name.
+  std::transform(interpolation_.begin(), interpolation_.end(), interpolation_.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  const auto& m = interpolation_;
+  KERAS_CHECK(m == "nearest" || m == "bilinear" || m == "bicubic" || m == "lanczos3" || m == "lanczos5", ValueError,
+              "Layer \"", name_,
+              "\": interpolation must be one of \"nearest\", \"bilinear\", \"bicubic\", \"lanczos3\", "
+              "\"lanczos5\", received \"",
+              interpolation_, "\"");
 }
 
 Tensor UpSampling2D::call(const Tensor& x, bool) {
   check_4d(name_, x.shape());
   const auto& s = x.shape();
+  // Other methods resize to (H * sh, W * sw) as Keras does.
+  if (interpolation_ != "nearest")
+    return ops::image::resize(x, {s[1] * size_[0], s[2] * size_[1]}, interpolation_);
   // (N, H, 1, W, 1, C) broadcast to (N, H, sh, W, sw, C) is the repeat.
   Tensor y = ops::reshape(x, {s[0], s[1], 1, s[2], 1, s[3]});
   y = ops::broadcast_to(y, {s[0], s[1], size_[0], s[2], size_[1], s[3]});

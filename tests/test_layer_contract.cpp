@@ -53,6 +53,7 @@ std::vector<Case> cases() {
       {"ZeroPadding2D", [] { return L(std::make_shared<layers::ZeroPadding2D>(1)); }, {3, 3, 2}},
       {"Cropping2D", [] { return L(std::make_shared<layers::Cropping2D>(1)); }, {5, 5, 2}},
       {"UpSampling2D", [] { return L(std::make_shared<layers::UpSampling2D>(2)); }, {2, 3, 2}},
+      {"UpSampling2D bilinear", [] { return L(std::make_shared<layers::UpSampling2D>(layers::Ints{2, 3}, "bilinear")); }, {2, 3, 2}},
       {"SpatialDropout2D", [] { return L(std::make_shared<layers::SpatialDropout2D>(0.5)); }, {3, 3, 4}},
   };
 }

@@ -158,6 +158,21 @@ Tensor max_pool(const Tensor& x, std::vector<int> pool_size, std::vector<int> st
 Tensor average_pool(const Tensor& x, std::vector<int> pool_size, std::vector<int> strides = {},
                     const std::string& padding = "valid");
 
+// ---- images (channels-last, as Keras) ----
+namespace image {
+// keras.ops.image.resize: images (H, W, C) or (N, H, W, C) float32 resized to
+// size {height, width}, computed as Keras's JAX backend does (pixel centres
+// at half-integers). interpolation is "nearest" (output o reads input
+// floor((o + 0.5) * in / out)), "bilinear", "bicubic" (Keys, a = -0.5),
+// "lanczos3" or "lanczos5"; antialias widens the kernel when downscaling
+// (Keras's default is false). Differentiable in images. Throws ValueError
+// for another rank, a size that is not two positive integers, or another
+// interpolation.
+//   Tensor y = ops::image::resize(x, {64, 96}, "bilinear");
+Tensor resize(const Tensor& images, const std::vector<std::int64_t>& size,
+              const std::string& interpolation = "bilinear", bool antialias = false);
+}  // namespace image
+
 // ---- losses (fused, numerically stable) ----
 // Per-sample losses of shape x.shape[:-1].
 Tensor sparse_categorical_crossentropy(const Tensor& target, const Tensor& output,

@@ -42,7 +42,9 @@ class Cropping2D : public Layer {
   std::array<int, 4> crop_;
 };
 
-// Repeats rows and columns (nearest-neighbour upsampling).
+// Upsamples by integer factors: interpolation "nearest" repeats rows and
+// columns; "bilinear", "bicubic", "lanczos3" and "lanczos5" resize to
+// (height * size[0], width * size[1]) with ops::image::resize, as Keras does.
 class UpSampling2D : public Layer {
  public:
   explicit UpSampling2D(Ints size = 2, std::string interpolation = "nearest", std::string name = "");
