@@ -63,6 +63,17 @@ Model::Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, 
     KERAS_CHECK(outputs[i].defined(), ValueError, "Model \"", name_, "\": output ", i, " is not a symbolic tensor");
     output_slots_.push_back(visit(outputs[i].node(), nullptr));
   }
+  // Steps whose value only the next step reads.
+  std::map<int, int> uses;
+  for (int o : output_slots_) uses[o] += 2;
+  for (auto& s : steps_)
+    for (int a : s.args) ++uses[a];
+  for (std::size_t k = 0; k + 1 < steps_.size(); ++k) {
+    const int slot_k = static_cast<int>(inputs_.size() + k);
+    const auto& next = steps_[k + 1].args;
+    steps_[k].feeds_only_next =
+        steps_[k].args.size() == 1 && next.size() == 1 && next[0] == slot_k && uses[slot_k] == 1;
+  }
   // Every input must feed some output.
   std::set<int> used(output_slots_.begin(), output_slots_.end());
   for (auto& s : steps_) used.insert(s.args.begin(), s.args.end());
@@ -108,6 +119,13 @@ std::vector<Tensor> Model::call_all(const std::vector<Tensor>& xs, bool training
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     const Step& s = steps_[k];
     Tensor out;
+    if (s.feeds_only_next) {
+      out = s.node->layer->call_fused(*steps_[k + 1].node->layer, vals[s.args[0]], training);
+      if (out.defined()) {  // the next step's value; this step's is never needed
+        vals[inputs_.size() + ++k] = std::move(out);
+        continue;
+      }
+    }
     if (s.args.size() == 1) {
       out = (*s.node->layer)(vals[s.args[0]], training);
     } else {

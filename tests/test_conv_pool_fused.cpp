@@ -147,3 +147,46 @@ TEST_CASE("conv_pool_fused: a Sequential model fuses Conv2D + MaxPooling2D with 
       check_close(wf[i], wp[i].cpu().to_vector<float>(), 1e-5, 1e-4, "weight " + std::to_string(i) + " after 3 steps");
   }
 }
+
+TEST_CASE("conv_pool_fused: functional models fuse a Conv2D whose only consumer is the next MaxPooling2D") {
+  for (auto d : devices()) {
+    DeviceScope scope(d);
+    INFO("on " << d.str());
+    Tensor x = random_tensor({5, 10, 9, 2}, 0.0f, 1.0f, 31, d);
+    auto check_pair = [&](keras::Model& a, keras::Model& b, const std::string& what) {
+      std::vector<Tensor> weights;
+      unsigned seed = 40;
+      for (const auto& t : a.get_weights()) weights.push_back(random_tensor(t.shape(), -0.5f, 0.5f, seed++, d));
+      a.set_weights(weights);
+      b.set_weights(weights);
+      auto ya = a.predict(std::vector<Tensor>{x}), yb = b.predict(std::vector<Tensor>{x});
+      REQUIRE(ya.size() == yb.size());
+      for (std::size_t i = 0; i < ya.size(); ++i)
+        check_close(ya[i], yb[i].cpu().to_vector<float>(), 1e-6, 1e-6, what + " output " + std::to_string(i));
+      // Gradients of the weights through both models.
+      auto grads = [&](keras::Model& m) {
+        keras::GradientTape tape;
+        auto ys = m.call_all({x}, true);
+        Tensor loss = ops::sum(ys[0]);
+        for (std::size_t i = 1; i < ys.size(); ++i) loss = ops::add(loss, ops::sum(ys[i]));
+        return tape.gradient(loss, m.trainable_weights());
+      };
+      auto ga = grads(a), gb = grads(b);
+      for (std::size_t i = 0; i < ga.size(); ++i)
+        check_close(ga[i], gb[i].cpu().to_vector<float>(), 1e-4, 1e-4, what + " gradient " + std::to_string(i));
+    };
+    auto build = [](bool apart, bool conv_is_output) {
+      keras::utils::set_random_seed(5);
+      auto in = keras::Input({10, 9, 2});
+      auto c = L::Conv2D(6, 3, "elu")(in);
+      auto p = L::MaxPooling2D(2)(apart ? L::Activation("linear")(c) : c);
+      auto out = L::Dense(3)(L::Flatten()(p));
+      return conv_is_output ? keras::Model({in}, {out, c}) : keras::Model({in}, {out});
+    };
+    keras::Model fused = build(false, false), plain = build(true, false);
+    check_pair(fused, plain, "chain");
+    // The convolution's value is also an output: nothing may skip it.
+    keras::Model shared = build(false, true), shared_plain = build(true, true);
+    check_pair(shared, shared_plain, "conv output also returned");
+  }
+}

@@ -232,6 +232,9 @@ class Model : public layers::Layer {
   struct Step {
     std::shared_ptr<GraphNode> node;
     std::vector<int> args;  // value slots of the node's inputs
+    // The next step is this step's only consumer (and the value is not an
+    // output): the two layers may run fused (Layer::call_fused).
+    bool feeds_only_next = false;
   };
   std::vector<std::shared_ptr<GraphNode>> input_nodes_;
   std::vector<Step> steps_;        // slot of step i is inputs_.size() + i
