@@ -31,7 +31,12 @@ std::vector<Case> cases() {
       {2, 13, 13, 3, 3, 3, 16, 2, 2, 1, 1, "valid", {2}},     // strided convolution
       {1, 12, 12, 2, 3, 3, 8, 1, 1, 2, 2, "valid", {2}},      // dilation, batch 1
       {16, 14, 14, 1, 3, 3, 32, 1, 1, 1, 1, "valid", {2}},    // batch split over threads
-      {2, 9, 9, 16, 3, 3, 16, 1, 1, 1, 1, "valid", {2}},      // long patch: composed by the op
+      {3, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, "valid", {2}},    // the CNN's second layer (Winograd on the CPU)
+      {2, 12, 10, 16, 3, 3, 20, 1, 1, 1, 1, "same", {2}},     // Winograd, ragged channels
+      {2, 10, 13, 16, 3, 3, 16, 1, 1, 1, 1, "same", {4}},     // Winograd, 4x4 windows, dropped columns
+      {2, 9, 9, 16, 3, 3, 17, 1, 1, 1, 1, "valid", {2, 1}},   // Winograd, 2x1 windows
+      {2, 9, 9, 16, 3, 3, 16, 1, 1, 1, 1, "valid", {3}},      // Winograd shape, 3x3 windows: composed by the op
+      {2, 9, 9, 8, 3, 3, 16, 1, 1, 1, 1, "valid", {2}},       // patch 72: composed by the op
   };
 }
 

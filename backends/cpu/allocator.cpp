@@ -22,7 +22,7 @@ constexpr int kClasses = 256;
 constexpr std::size_t kMaxCachedBytes = std::size_t{256} << 20;
 // Blocks this large (whole data sets, not per-step tensors) are never cached:
 // holding a freed 188 MB copy of the training set would double peak memory.
-constexpr std::size_t kMaxCachedBlock = std::size_t{16} << 20;
+constexpr std::size_t kMaxCachedBlock = std::size_t{64} << 20;
 
 // Maps a byte count to (class index, rounded size).
 int size_class(std::size_t n, std::size_t& rounded) {

@@ -555,7 +555,8 @@ void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Con
 
 // --- convolution + bias + activation + max pooling ---
 
-bool conv2d_fuses_max_pool(const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool) {
+bool conv2d_fuses_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool) {
+  if (winograd_fuses_max_pool(x, w, d, pool)) return true;
   return conv2d_small_patch(w, d) && pool.window_h >= 1 && pool.window_w >= 1 && pool.window_h * pool.window_w <= 256 &&
          pool.stride_h == pool.window_h && pool.stride_w == pool.window_w && pool.pad_top == 0 &&
          pool.pad_bottom == 0 && pool.pad_left == 0 && pool.pad_right == 0;
@@ -574,6 +575,8 @@ Shape conv_output_shape(const Shape& xs, const Shape& ws, const Conv2dDesc& d) {
 
 void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
                                      Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax) {
+  if (!conv2d_small_patch(w.shape(), d))
+    return winograd_bias_activation_max_pool(x, w, bias, d, act, alpha, pool, p, argmax);
   const Geo g = make_geo(x.shape(), w.shape(), conv_output_shape(x.shape(), w.shape(), d), d);
   const PoolGeo pg{pool.window_h, pool.window_w, p.shape()[1], p.shape()[2]};
   if (g.n == 0 || pg.ph == 0 || pg.pw == 0 || g.cout == 0) return;
@@ -589,6 +592,8 @@ void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, 
                                               float alpha, const Pool2dDesc& pool, const Tensor& p,
                                               const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
                                               Tensor& dbias) {
+  if (!conv2d_small_patch(w.shape(), d))
+    return winograd_bias_activation_max_pool_backward(x, w, d, act, alpha, pool, p, argmax, dp, dx, dw, dbias);
   const Shape ys = conv_output_shape(x.shape(), w.shape(), d);
   const Geo g = make_geo(x.shape(), w.shape(), ys, d);
   const PoolGeo pg{pool.window_h, pool.window_w, p.shape()[1], p.shape()[2]};

@@ -113,8 +113,9 @@ class CpuBackend final : public Backend {
                                        Tensor& dbias) override {
     cpu::conv2d_bias_activation_backward(x, w, d, act, alpha, y, dy, dx, dw, dbias);
   }
-  bool fuses_conv_max_pool(const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool) const override {
-    return cpu::conv2d_fuses_max_pool(w, d, pool);
+  bool fuses_conv_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d,
+                           const Pool2dDesc& pool) const override {
+    return cpu::conv2d_fuses_max_pool(x, w, d, pool);
   }
   void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
                                        Unary act, float alpha, const Pool2dDesc& pool, Tensor& p,

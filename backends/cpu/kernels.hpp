@@ -122,6 +122,15 @@ void winograd_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bi
                               float alpha, Tensor& y);
 void winograd_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
                                        const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias);
+// And with max pooling fused in, for windows of 1, 2 or 4 (which tile the
+// 4x4 output tiles) with stride = window, as conv2d_bias_activation_max_pool.
+bool winograd_fuses_max_pool(const Shape& x_shape, const Shape& w_shape, const Conv2dDesc& d, const Pool2dDesc& pool);
+void winograd_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
+                                       Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax);
+void winograd_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
+                                                float alpha, const Pool2dDesc& pool, const Tensor& p,
+                                                const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
+                                                Tensor& dbias);
 // conv_fused.cpp: direct kernels for patches of at most 32 values (one
 // group), which conv2d_forward / conv2d_backward_filter hand over to, and
 // convolution fused with bias + activation (see backend.hpp).
@@ -134,7 +143,7 @@ void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Con
                                      const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias);
 // Convolution + bias + activation + max pooling in one pass (conv_fused.cpp),
 // for short patches and non-overlapping, unpadded pooling windows.
-bool conv2d_fuses_max_pool(const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool);
+bool conv2d_fuses_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool);
 void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
                                      Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax);
 void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,

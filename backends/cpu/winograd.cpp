@@ -27,7 +27,9 @@
 // innermost (contiguous, NHWC) axis, so every transform is vectorised over
 // channels.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 + AVX-512 intrinsics
 #include <xsimd/xsimd.hpp>
@@ -191,29 +193,25 @@ void input_transform(const Tiling& t, const float* x, int64_t n0, int64_t n1, in
   });
 }
 
-// dM[xi][tile][co] = (A dZ A^T)[xi] of the 4x4 tiles of dz = grad(y, dy)
-// (zero past the output's edge), where grad(y, dy) is dy itself or, for a
-// fused activation, dy * act'(y). With dbias, also sums dz per channel.
-template <class Grad>
-void output_grad_transform(const Tiling& t, const float* dy, const float* y, int64_t n0, int64_t n1, int64_t tiles,
-                           float* m, Grad grad, float* dbias) {
-  const B zero(0.0f);
+// dM[xi][tile][co] = (A dZ A^T)[xi] of each 4x4 tile of the convolution's
+// output gradient dz, which source(n, oh0, ow0, c, len, g) writes into g
+// (zero past the output's edge): dy itself, dy * act'(y) for a fused
+// activation, or rebuilt from a fused max pooling. With dbias, also sums dz
+// per channel.
+template <class Source>
+void output_grad_transform(const Tiling& t, int64_t n0, int64_t n1, int64_t tiles, float* m, Source source,
+                           float* dbias) {
   for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t, int64_t, int64_t oh0, int64_t ow0) {
     for (int64_t c = 0; c < t.cout; c += W) {
       const int64_t len = std::min(W, t.cout - c);
       B g[4][4], r[6][6];
-      B sum = zero;
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) {
-          if (oh0 + i >= t.oh || ow0 + j >= t.ow) {
-            g[i][j] = zero;
-            continue;
-          }
-          const int64_t at = ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c;
-          g[i][j] = grad(y ? load(y + at, len) : zero, load(dy + at, len));
-          sum += g[i][j];
-        }
-      if (dbias) store(dbias + c, load(dbias + c, len) + sum, len);
+      source(n, oh0, ow0, c, len, g);
+      if (dbias) {
+        B sum(0.0f);
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) sum += g[i][j];
+        store(dbias + c, load(dbias + c, len) + sum, len);
+      }
       transform_2d<4, 6>(g, r, OutputAdjT{});
       for (int a = 0; a < 6; ++a)
         for (int b = 0; b < 6; ++b) store(m + ((a * 6 + b) * tiles + tile) * t.cout + c, r[a][b], len);
@@ -221,10 +219,11 @@ void output_grad_transform(const Tiling& t, const float* dy, const float* y, int
   });
 }
 
-// y = post(A^T M A, c) of each tile, cropped to the output; post(v, c)
-// is the identity or adds the bias of channels [c, c + W) and activates.
-template <class Post>
-void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, int64_t tiles, float* y, Post post) {
+// Each tile's output A^T M A, handed to sink(n, oh0, ow0, c, len, r) for
+// channels [c, c + len): it stores the part inside the output (with a bias
+// and activation applied, or pooled).
+template <class Sink>
+void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, int64_t tiles, Sink sink) {
   for_tiles(t, n0, n1, [&](int64_t tile, int64_t n, int64_t, int64_t, int64_t oh0, int64_t ow0) {
     for (int64_t c = 0; c < t.cout; c += W) {
       const int64_t len = std::min(W, t.cout - c);
@@ -232,9 +231,7 @@ void output_transform(const Tiling& t, const float* m, int64_t n0, int64_t n1, i
       for (int a = 0; a < 6; ++a)
         for (int b = 0; b < 6; ++b) s[a][b] = load(m + ((a * 6 + b) * tiles + tile) * t.cout + c, len);
       transform_2d<6, 4>(s, r, OutputT{});
-      for (int i = 0; i < 4 && oh0 + i < t.oh; ++i)
-        for (int j = 0; j < 4 && ow0 + j < t.ow; ++j)
-          store(y + ((n * t.oh + oh0 + i) * t.ow + ow0 + j) * t.cout + c, post(r[i][j], c, len), len);
+      sink(n, oh0, ow0, c, len, r);
     }
   });
 }
@@ -322,10 +319,10 @@ void over_chunks(const Tiling& t, int64_t slices, int64_t chunk, F&& fn) {
   });
 }
 
-// y = post(conv(x, w)).
-template <class Post>
-void forward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y, Post post) {
-  const Tiling t = make_tiling(x.shape(), y.shape(), d);
+// The convolution of x and w (output shape ys), tile by tile into sink.
+template <class Sink>
+void forward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Shape& ys, Sink sink) {
+  const Tiling t = make_tiling(x.shape(), ys, d);
   if (t.n == 0) return;
   Tensor u = scratch(kXi * t.cin * t.cout);
   kernel_transform(t, ptr<float>(w), ptr<float>(u));
@@ -334,7 +331,6 @@ void forward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor&
   Tensor buf = scratch(slices * per_slice);
   const float* xp = ptr<float>(x);
   const float* up = ptr<float>(u);
-  float* yp = ptr<float>(y);
   float* bp = ptr<float>(buf);
   over_chunks(t, slices, chunk, [&](int64_t c0, int64_t c1, int64_t s) {
     float* v = bp + s * per_slice;
@@ -344,17 +340,19 @@ void forward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor&
     for (int64_t xi = 0; xi < kXi; ++xi)
       sgemm(false, false, tiles, t.cout, t.cin, v + xi * tiles * t.cin, t.cin, up + xi * t.cin * t.cout, t.cout,
             0.0f, m + xi * tiles * t.cout, t.cout);
-    output_transform(t, m, c0, c1, tiles, yp, post);
+    output_transform(t, m, c0, c1, tiles, sink);
   });
 }
 
-// Both backward passes from dz = grad(y, dy) in one sweep over the batch
-// (dz's transform is shared): *dx = backward-data, *dw = backward-filter
-// (either may be null), and with dbias (Cout floats) the sum of dz.
-template <class Grad>
-void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor* y, const Tensor& dy,
-                   Tensor* dx, Tensor* dw, float* dbias, Grad grad) {
-  const Tiling t = make_tiling(x.shape(), dy.shape(), d);
+// Both backward passes from the output gradient dz that source gives tile
+// by tile (see output_grad_transform), in one sweep over the batch (dz's
+// transform is shared): *dx = backward-data, *dw = backward-filter (either
+// may be null), and with dbias (Cout floats) the sum of dz. ys is the
+// convolution's output shape.
+template <class Source>
+void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Shape& ys, Tensor* dx, Tensor* dw,
+                   float* dbias, Source source) {
+  const Tiling t = make_tiling(x.shape(), ys, d);
   const int64_t cc = t.cin * t.cout;
   if (dbias) std::fill(dbias, dbias + t.cout, 0.0f);
   if (dw) std::fill(ptr<float>(*dw), ptr<float>(*dw) + 9 * cc, 0.0f);
@@ -374,8 +372,6 @@ void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const 
   float* sp = ptr<float>(sums);
   std::fill(sp, sp + slices * (du_size + db_size), 0.0f);
   const float* xp = ptr<float>(x);
-  const float* yp = y ? ptr<float>(*y) : nullptr;
-  const float* dyp = ptr<float>(dy);
   const float* up = dx ? ptr<float>(u) : nullptr;
   float* dxp = dx ? ptr<float>(*dx) : nullptr;
   float* bp = ptr<float>(buf);
@@ -385,7 +381,7 @@ void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const 
     float* du = sp + s * du_size;
     float* db = dbias ? sp + slices * du_size + s * db_size : nullptr;
     const int64_t tiles = (c1 - c0) * t.per_image();
-    output_grad_transform(t, dyp, yp, c0, c1, tiles, m, grad, db);
+    output_grad_transform(t, c0, c1, tiles, m, source, db);
     if (dw) {
       input_transform(t, xp, c0, c1, tiles, v);
       for (int64_t xi = 0; xi < kXi; ++xi)
@@ -407,6 +403,110 @@ void backward_impl(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const 
   if (dbias) std::copy(sp + slices * du_size, sp + slices * du_size + t.cout, dbias);
 }
 
+// --- where output tiles go and where gradient tiles come from ---
+
+// Stores post(value, c, len) of each tile element inside the output y.
+template <class Post>
+struct StoreTile {
+  const Shape& ys;
+  float* y;
+  Post post;
+  void operator()(int64_t n, int64_t oh0, int64_t ow0, int64_t c, int64_t len, const B (&r)[4][4]) const {
+    const int64_t oh = ys[1], ow = ys[2], co = ys[3];
+    for (int i = 0; i < 4 && oh0 + i < oh; ++i)
+      for (int j = 0; j < 4 && ow0 + j < ow; ++j)
+        store(y + ((n * oh + oh0 + i) * ow + ow0 + j) * co + c, post(r[i][j], c, len), len);
+  }
+};
+template <class Post>
+StoreTile(const Shape&, float*, Post) -> StoreTile<Post>;
+
+// grad(y, dy) of the tile's elements inside the output, 0 past its edge (y may be null).
+template <class Grad>
+struct LoadGradTile {
+  const Shape& ys;
+  const float* y;
+  const float* dy;
+  Grad grad;
+  void operator()(int64_t n, int64_t oh0, int64_t ow0, int64_t c, int64_t len, B (&g)[4][4]) const {
+    const int64_t oh = ys[1], ow = ys[2], co = ys[3];
+    const B zero(0.0f);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        if (oh0 + i >= oh || ow0 + j >= ow) {
+          g[i][j] = zero;
+          continue;
+        }
+        const int64_t at = ((n * oh + oh0 + i) * ow + ow0 + j) * co + c;
+        g[i][j] = grad(y ? load(y + at, len) : zero, load(dy + at, len));
+      }
+  }
+};
+template <class Grad>
+LoadGradTile(const Shape&, const float*, const float*, Grad) -> LoadGradTile<Grad>;
+
+// Max pooling of post(value) over wh x ww windows (wh and ww divide 4, so a
+// tile holds whole windows): the maxima into p (N, PH, PW, C) and the
+// window position of each window's first maximum into argmax; windows past
+// PH, PW (the output's trailing rows and columns) are dropped.
+template <class Post>
+struct PoolTile {
+  int64_t wh, ww;
+  const Shape& ps;
+  float* p;
+  std::int32_t* argmax;
+  Post post;
+  void operator()(int64_t n, int64_t oh0, int64_t ow0, int64_t c, int64_t len, const B (&r)[4][4]) const {
+    const int64_t ph = ps[1], pw = ps[2], co = ps[3];
+    for (int64_t pi = 0; pi < 4 / wh && oh0 / wh + pi < ph; ++pi)
+      for (int64_t pj = 0; pj < 4 / ww && ow0 / ww + pj < pw; ++pj) {
+        B best(-std::numeric_limits<float>::infinity()), at(0.0f);
+        for (int64_t a = 0; a < wh; ++a)
+          for (int64_t b = 0; b < ww; ++b) {
+            const B v = post(r[pi * wh + a][pj * ww + b], c, len);
+            const auto more = v > best;
+            best = xsimd::select(more, v, best);
+            at = xsimd::select(more, B(static_cast<float>(a * ww + b)), at);
+          }
+        const int64_t o = ((n * ph + oh0 / wh + pi) * pw + ow0 / ww + pj) * co + c;
+        store(p + o, best, len);
+        alignas(64) std::int32_t idx[W];
+        xsimd::batch_cast<std::int32_t>(at).store_aligned(idx);
+        std::memcpy(argmax + o, idx, sizeof(std::int32_t) * len);
+      }
+  }
+};
+
+// The convolution's output gradient rebuilt from a fused max pooling:
+// grad(p, dp) at each window's argmax, 0 elsewhere and in dropped rows and columns.
+template <class Grad>
+struct PooledGradTile {
+  int64_t wh, ww;
+  const Shape& ps;
+  const float* p;
+  const std::int32_t* argmax;
+  const float* dp;
+  Grad grad;
+  void operator()(int64_t n, int64_t oh0, int64_t ow0, int64_t c, int64_t len, B (&g)[4][4]) const {
+    const int64_t ph = ps[1], pw = ps[2], co = ps[3];
+    const B zero(0.0f);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) g[i][j] = zero;
+    for (int64_t pi = 0; pi < 4 / wh && oh0 / wh + pi < ph; ++pi)
+      for (int64_t pj = 0; pj < 4 / ww && ow0 / ww + pj < pw; ++pj) {
+        const int64_t o = ((n * ph + oh0 / wh + pi) * pw + ow0 / ww + pj) * co + c;
+        const B gz = grad(load(p + o, len), load(dp + o, len));
+        alignas(64) std::int32_t idx[W];
+        std::fill(idx, idx + W, -1);
+        std::memcpy(idx, argmax + o, sizeof(std::int32_t) * len);
+        const B at = xsimd::batch_cast<float>(xsimd::batch<std::int32_t>::load_aligned(idx));
+        for (int64_t a = 0; a < wh; ++a)
+          for (int64_t b = 0; b < ww; ++b)
+            g[pi * wh + a][pj * ww + b] = xsimd::select(at == B(static_cast<float>(a * ww + b)), gz, zero);
+      }
+  }
+};
+
 }  // namespace
 
 bool winograd_suits(const Shape& ws, const Shape& ys, const Conv2dDesc& d) {
@@ -419,26 +519,66 @@ bool winograd_suits(const Shape& ws, const Shape& ys, const Conv2dDesc& d) {
 
 
 void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
-  forward_impl(x, w, d, y, [](const B& v, int64_t, int64_t) { return v; });
+  const Shape& ys = y.shape();
+  forward_impl(x, w, d, ys, StoreTile{ys, ptr<float>(y), [](const B& v, int64_t, int64_t) { return v; }});
 }
 
 void winograd_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Tensor& dy, Tensor* dx,
                        Tensor* dw) {
-  backward_impl(x, w, d, nullptr, dy, dx, dw, nullptr, [](const B&, const B& g) { return g; });
+  backward_impl(x, w, d, dy.shape(), dx, dw, nullptr,
+                LoadGradTile{dy.shape(), nullptr, ptr<float>(dy), [](const B&, const B& g) { return g; }});
 }
 
 void winograd_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
                               float alpha, Tensor& y) {
   const float* b = ptr<float>(bias);
+  const Shape& ys = y.shape();
   with_fused_activation(act, alpha, "conv2d_bias_activation", [&](auto f, auto) {
-    forward_impl(x, w, d, y, [f, b](const B& v, int64_t c, int64_t len) { return f(v + load(b + c, len)); });
+    auto post = [f, b](const B& v, int64_t c, int64_t len) { return f(v + load(b + c, len)); };
+    forward_impl(x, w, d, ys, StoreTile<decltype(post)>{ys, ptr<float>(y), post});
   });
 }
 
 void winograd_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
                                        const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias) {
   with_fused_activation(act, alpha, "conv2d_bias_activation_backward", [&](auto, auto grad) {
-    backward_impl(x, w, d, &y, dy, dx, dw, ptr<float>(dbias), grad);
+    backward_impl(x, w, d, dy.shape(), dx, dw, ptr<float>(dbias),
+                  LoadGradTile<decltype(grad)>{dy.shape(), ptr<float>(y), ptr<float>(dy), grad});
+  });
+}
+
+bool winograd_fuses_max_pool(const Shape& xs, const Shape& ws, const Conv2dDesc& d, const Pool2dDesc& pool) {
+  auto divides_tile = [](int k) { return k == 1 || k == 2 || k == 4; };
+  if (xs.size() != 4 || ws.size() != 4) return false;
+  const Shape ys{xs[0], xs[1] + d.pad_top + d.pad_bottom - 2, xs[2] + d.pad_left + d.pad_right - 2, ws[3]};
+  return winograd_suits(ws, ys, d) && divides_tile(pool.window_h) && divides_tile(pool.window_w) &&
+         pool.stride_h == pool.window_h && pool.stride_w == pool.window_w && pool.pad_top == 0 &&
+         pool.pad_bottom == 0 && pool.pad_left == 0 && pool.pad_right == 0;
+}
+
+void winograd_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
+                                       Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax) {
+  const float* b = ptr<float>(bias);
+  const Shape ys{x.shape()[0], x.shape()[1] + d.pad_top + d.pad_bottom - 2,
+                 x.shape()[2] + d.pad_left + d.pad_right - 2, w.shape()[3]};
+  with_fused_activation(act, alpha, "conv2d_bias_activation_max_pool", [&](auto f, auto) {
+    auto post = [f, b](const B& v, int64_t c, int64_t len) { return f(v + load(b + c, len)); };
+    forward_impl(x, w, d, ys,
+                 PoolTile<decltype(post)>{pool.window_h, pool.window_w, p.shape(), ptr<float>(p),
+                                          ptr<std::int32_t>(argmax), post});
+  });
+}
+
+void winograd_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
+                                                float alpha, const Pool2dDesc& pool, const Tensor& p,
+                                                const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
+                                                Tensor& dbias) {
+  const Shape ys{x.shape()[0], x.shape()[1] + d.pad_top + d.pad_bottom - 2,
+                 x.shape()[2] + d.pad_left + d.pad_right - 2, w.shape()[3]};
+  with_fused_activation(act, alpha, "conv2d_bias_activation_max_pool_backward", [&](auto, auto grad) {
+    backward_impl(x, w, d, ys, dx, dw, ptr<float>(dbias),
+                  PooledGradTile<decltype(grad)>{pool.window_h, pool.window_w, p.shape(), ptr<float>(p),
+                                                 ptr<std::int32_t>(argmax), ptr<float>(dp), grad});
   });
 }
 

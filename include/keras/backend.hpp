@@ -273,7 +273,8 @@ class Backend {
   // activation in between ---
   // Whether the two methods below are implemented for these shapes; the
   // front end composes conv2d_bias_activation and pool2d_forward otherwise.
-  virtual bool fuses_conv_max_pool(const Shape& /*w*/, const Conv2dDesc& /*d*/, const Pool2dDesc& /*pool*/) const {
+  virtual bool fuses_conv_max_pool(const Shape& /*x*/, const Shape& /*w*/, const Conv2dDesc& /*d*/,
+                                   const Pool2dDesc& /*pool*/) const {
     return false;
   }
   // p = max pooling of act(conv(x, w) + bias), for windows that tile the
