@@ -382,3 +382,26 @@ TEST_CASE("cuda batch-norm plan: cuDNN's 4-D view is the (outer, C, inner) memor
   CHECK(ss / 3 * kc::bn_biased_factor({2, 1, 2}) == doctest::Approx(ss / 4));
   CHECK(kc::norm_chunks({3, 2, 100}) == (300 + kc::kNormChunk - 1) / kc::kNormChunk);
 }
+
+TEST_CASE("norm ops: statistics stay accurate for a large mean, and repeated calls agree bitwise") {
+  for (auto d : devices()) {
+    INFO(d.str());
+    // Values 1000 +- 0.5: a one-pass E[x^2] - E[x]^2 in float would lose the
+    // variance (about 0.08) entirely.
+    const Shape s{64, 12, 12, 23};
+    Tensor x = ops::add(random_tensor(s, -0.5f, 0.5f, 71, d), Tensor::scalar(1000.0, keras::float32, d));
+    const V xv = to_double(x), w(xv.size(), 1.0);
+    const Dims n = dims_of(s, -1);
+    const Ref bn = reference(xv, w, nullptr, nullptr, n, 1e-3, true);
+    auto out = ops::batch_normalization_training(x, -1);
+    check_close(out.mean, to_float(bn.mean), 0, 1e-6, "batch mean");
+    check_close(out.variance, to_float(bn.var), 0, 1e-3, "batch variance");
+    check_close(out.y, to_float(bn.y), 1e-3, 1e-3, "batch-normalized y");
+    const Ref ln = reference(xv, w, nullptr, nullptr, n, 1e-3, false);
+    check_close(ops::layer_normalization(x), to_float(ln.y), 1e-3, 1e-3, "layer-normalized y");
+
+    auto again = ops::batch_normalization_training(x, -1);
+    CHECK(again.y.cpu().to_vector<float>() == out.y.cpu().to_vector<float>());
+    CHECK(again.variance.cpu().to_vector<float>() == out.variance.cpu().to_vector<float>());
+  }
+}
