@@ -1,4 +1,5 @@
-// BatchNormalization and LayerNormalization from keras::ops.
+// BatchNormalization and LayerNormalization from keras::ops's fused
+// normalization ops.
 #include "keras/layers/normalization.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,14 +22,6 @@ int feature_axis(const std::string& layer, int axis, const Shape& s) {
   KERAS_CHECK(s[a] > 0, ValueError, "Layer \"", layer, "\": axis ", axis, " of the input must have a known size, received shape ",
               shape_str(s));
   return a;
-}
-
-// A (C,) parameter shaped to broadcast against the input along `axis`.
-Tensor along(const Tensor& p, int axis, int rank) {
-  if (axis == rank - 1) return p;
-  Shape s(rank, 1);
-  s[axis] = p.shape()[0];
-  return ops::reshape(p, s);
 }
 
 nlohmann::json common_config(nlohmann::json c, int axis, double epsilon, bool center, bool scale,
@@ -65,34 +58,22 @@ Tensor BatchNormalization::call(const Tensor& x, bool training) {
               "rank " + std::to_string(build_shape_.size()) + " with " + std::to_string(moving_mean_.shape()[0]) +
                   " features on axis " + std::to_string(o_.axis),
               x.shape());
-  Tensor mean, var;
-  if (training && trainable_) {
-    std::vector<int> red;
-    for (int a = 0; a < r; ++a)
-      if (a != axis_) red.push_back(a);
-    Tensor m = ops::mean(x, red, true);
-    Tensor v = ops::mean(ops::square(ops::subtract(x, m)), red, true);
-    mean = ops::reshape(m, {-1});
-    var = ops::reshape(v, {-1});
-    autograd::NoGradGuard no_grad;
-    const double mo = o_.momentum;
-    auto moved = [mo](const Variable& mv, const Tensor& batch) {
-      return ops::add(ops::multiply(mv.value(), Tensor::scalar(mo, float32, batch.device())),
-                      ops::multiply(batch.detach(), Tensor::scalar(1.0 - mo, float32, batch.device())));
-    };
-    moving_mean_.assign(moved(moving_mean_, mean));
-    moving_variance_.assign(moved(moving_variance_, var));
-  } else {
-    mean = moving_mean_.value();
-    var = moving_variance_.value();
-  }
-  // y = x * inv + (beta - mean * inv), inv = gamma / sqrt(var + eps): two
-  // full-size ops instead of four.
-  Tensor inv = ops::rsqrt(ops::add(var, Tensor::scalar(o_.epsilon, float32, var.device())));
-  if (o_.scale) inv = ops::multiply(inv, gamma_.value());
-  Tensor shift = ops::negative(ops::multiply(mean, inv));
-  if (o_.center) shift = ops::add(shift, beta_.value());
-  return ops::add(ops::multiply(x, along(inv, axis_, r)), along(shift, axis_, r));
+  const Tensor gamma = o_.scale ? gamma_.value() : Tensor(), beta = o_.center ? beta_.value() : Tensor();
+  if (!(training && trainable_))
+    return ops::batch_normalization(x, moving_mean_.value(), moving_variance_.value(), axis_, beta, gamma,
+                                    o_.epsilon);
+  // One fused op: y from the batch statistics, which it also returns for the
+  // moving averages (moving = moving * momentum + batch * (1 - momentum)).
+  ops::BatchNormStats out = ops::batch_normalization_training(x, axis_, beta, gamma, o_.epsilon);
+  autograd::NoGradGuard no_grad;
+  const double mo = o_.momentum;
+  auto moved = [mo](const Variable& mv, const Tensor& batch) {
+    return ops::add(ops::multiply(mv.value(), Tensor::scalar(mo, float32, batch.device())),
+                    ops::multiply(batch, Tensor::scalar(1.0 - mo, float32, batch.device())));
+  };
+  moving_mean_.assign(moved(moving_mean_, out.mean));
+  moving_variance_.assign(moved(moving_variance_, out.variance));
+  return out.y;
 }
 
 nlohmann::json BatchNormalization::get_config() const {
@@ -123,13 +104,8 @@ Tensor LayerNormalization::call(const Tensor& x, bool) {
               "rank " + std::to_string(build_shape_.size()) + " with " + std::to_string(build_shape_[axis_]) +
                   " features on axis " + std::to_string(o_.axis),
               x.shape());
-  Tensor m = ops::mean(x, {axis_}, true);
-  Tensor xc = ops::subtract(x, m);
-  Tensor v = ops::mean(ops::square(xc), {axis_}, true);
-  Tensor y = ops::multiply(xc, ops::rsqrt(ops::add(v, Tensor::scalar(o_.epsilon, float32, v.device()))));
-  if (o_.scale) y = ops::multiply(y, along(gamma_.value(), axis_, r));
-  if (o_.center) y = ops::add(y, along(beta_.value(), axis_, r));
-  return y;
+  return ops::layer_normalization(x, o_.scale ? gamma_.value() : Tensor(), o_.center ? beta_.value() : Tensor(),
+                                  axis_, o_.epsilon);
 }
 
 nlohmann::json LayerNormalization::get_config() const {

@@ -136,6 +136,29 @@ class CpuBackend final : public Backend {
     cpu::pool2d_backward(mode, x, y, dy, d, dx);
   }
 
+  void batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                           const NormDims& n, Tensor& y, Tensor& mean, Tensor& var, Tensor& inv_std) override {
+    cpu::batch_norm_training(x, gamma, beta, epsilon, n, y, mean, var, inv_std);
+  }
+  void batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta, const Tensor& mean,
+                            const Tensor& var, float epsilon, const NormDims& n, Tensor& y) override {
+    cpu::batch_norm_inference(x, gamma, beta, mean, var, epsilon, n, y);
+  }
+  void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                           const Tensor& inv_std, const NormDims& n, bool batch_stats, Tensor* dx, Tensor* dgamma,
+                           Tensor* dbeta) override {
+    cpu::batch_norm_backward(x, dy, gamma, mean, inv_std, n, batch_stats, dx, dgamma, dbeta);
+  }
+  void layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                          const NormDims& n, Tensor& y, Tensor& mean, Tensor& inv_std) override {
+    cpu::layer_norm_forward(x, gamma, beta, epsilon, n, y, mean, inv_std);
+  }
+  void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                           const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma,
+                           Tensor* dbeta) override {
+    cpu::layer_norm_backward(x, dy, gamma, mean, inv_std, n, dx, dgamma, dbeta);
+  }
+
   void random_uniform(Tensor& out, float low, float high, std::uint64_t seed) override {
     cpu::random_uniform(out, low, high, seed);
   }

@@ -154,6 +154,19 @@ void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor&
 void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
                      Tensor& dx);
 
+// normalization.cpp (see backend.hpp's NormDims)
+void batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon, const NormDims& n,
+                         Tensor& y, Tensor& mean, Tensor& var, Tensor& inv_std);
+void batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta, const Tensor& mean,
+                          const Tensor& var, float epsilon, const NormDims& n, Tensor& y);
+void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                         const Tensor& inv_std, const NormDims& n, bool batch_stats, Tensor* dx, Tensor* dgamma,
+                         Tensor* dbeta);
+void layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon, const NormDims& n,
+                        Tensor& y, Tensor& mean, Tensor& inv_std);
+void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                         const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma, Tensor* dbeta);
+
 void softmax(const Tensor& x, int axis, Tensor& out, bool log);
 void softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx, bool log);
 void sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels,

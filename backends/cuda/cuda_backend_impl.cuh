@@ -99,6 +99,20 @@ class CudaBackend final : public Backend {
   void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy,
                        const Pool2dDesc& d, Tensor& dx) override;
 
+  // normalization.cu (cuDNN batch normalization, layer-norm kernels).
+  void batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                           const NormDims& n, Tensor& y, Tensor& mean, Tensor& var, Tensor& inv_std) override;
+  void batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta, const Tensor& mean,
+                            const Tensor& var, float epsilon, const NormDims& n, Tensor& y) override;
+  void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                           const Tensor& inv_std, const NormDims& n, bool batch_stats, Tensor* dx, Tensor* dgamma,
+                           Tensor* dbeta) override;
+  void layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                          const NormDims& n, Tensor& y, Tensor& mean, Tensor& inv_std) override;
+  void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                           const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma,
+                           Tensor* dbeta) override;
+
   cudaStream_t stream() const { return stream_; }
   cublasHandle_t cublas() const { return cublas_; }
   cudnnHandle_t cudnn() const { return cudnn_; }
@@ -111,6 +125,9 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   CachingAllocator alloc_;
+  // A (c,) float32 tensor filled with value (cuDNN's stand-in for an absent
+  // scale or offset).
+  Tensor norm_constant(std::int64_t c, float value);
   bool find_conv_choice(const ConvKey& key, ConvChoice& out);
   void store_conv_choice(const ConvKey& key, const ConvChoice& choice);
   // cuDNN's algorithm for each convolution shape seen (conv.cu): asking its

@@ -77,6 +77,16 @@ struct Pool2dDesc {
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
 };
 
+// ===== Normalization (float32) =====
+// A normalized tensor viewed as (outer, channels, inner) in memory order:
+// x.size() == outer * channels * inner, element (o, c, i) at
+// (o * channels + c) * inner + i. Normalizing axis `a` of a shape gives
+// outer = product of the dims before a, channels = dim a, inner = product
+// of the dims after a (channels last: inner = 1).
+struct NormDims {
+  std::int64_t outer = 1, channels = 1, inner = 1;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -300,6 +310,49 @@ class Backend {
     not_implemented("conv2d_bias_activation_max_pool_backward");
   }
 
+
+  // ===== Normalization (see NormDims above; float32, contiguous) =====
+  // gamma and beta are (channels,) or null (then 1 and 0). The defaults
+  // compose reduce / binary / unary, so every backend works without
+  // overriding them; the CPU and CUDA backends fuse the passes.
+  //
+  // Batch normalization, statistics per channel over outer and inner.
+  // Training: writes mean and var (channels,), the batch mean and the biased
+  // batch variance, inv_std (channels,) = 1 / sqrt(var + epsilon) (what the
+  // backward pass reads), and y (x's shape) = (x - mean) * inv_std * gamma + beta.
+  virtual void batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                                   const NormDims& n, Tensor& y, Tensor& mean, Tensor& var, Tensor& inv_std);
+  // Inference: y = (x - mean) / sqrt(var + epsilon) * gamma + beta with the
+  // given mean and var (channels,).
+  virtual void batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta,
+                                    const Tensor& mean, const Tensor& var, float epsilon, const NormDims& n,
+                                    Tensor& y);
+  // Gradients of y = (x - mean) * inv_std * gamma + beta from dy (x's shape),
+  // with M = outer * inner and xhat = (x - mean) * inv_std:
+  //   dbeta = sum(dy), dgamma = sum(dy * xhat) (channels,), each over outer and inner;
+  //   batch_stats (mean and inv_std are the batch statistics of x, as
+  //   batch_norm_training returned them, so they depend on x):
+  //     dx = gamma * inv_std * (dy - dbeta / M - xhat * dgamma / M);
+  //   otherwise (constant statistics): dx = gamma * inv_std * dy.
+  // Null outputs are not computed; the others are overwritten.
+  virtual void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                                   const Tensor& inv_std, const NormDims& n, bool batch_stats, Tensor* dx,
+                                   Tensor* dgamma, Tensor* dbeta);
+  // Layer normalization: statistics over the channels of each (outer, inner)
+  // position. Writes mean and inv_std (outer * inner values, any shape of
+  // that size, in (o, i) order), with var the biased variance over the
+  // channels and inv_std = 1 / sqrt(var + epsilon), and
+  // y = (x - mean) * inv_std * gamma + beta (gamma, beta per channel).
+  virtual void layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                                  const NormDims& n, Tensor& y, Tensor& mean, Tensor& inv_std);
+  // Gradients from dy and layer_norm_forward's mean and inv_std, with
+  // g = dy * gamma and xhat as above, C = channels, per (o, i):
+  //   dx = inv_std * (g - mean_c(g) - xhat * mean_c(g * xhat));
+  //   dgamma = sum over (o, i) of dy * xhat, dbeta = sum of dy (channels,).
+  // Null outputs are not computed; the others are overwritten.
+  virtual void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                                   const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma,
+                                   Tensor* dbeta);
 
  protected:
   [[noreturn]] void not_implemented(const char* op) const {

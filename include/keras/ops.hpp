@@ -81,6 +81,30 @@ Tensor bias_activation(const Tensor& x, const Tensor& bias, const std::string& a
 // linear, relu, relu6, sigmoid, tanh, elu: the activations the fused op handles.
 bool bias_activation_supported(const std::string& activation);
 
+// ---- normalization (features along one `axis`; float32) ----
+// keras.ops.batch_normalization, the inference form:
+//   (x - mean) / sqrt(variance + epsilon) * scale + offset
+// with mean, variance, offset and scale of shape (C,), C = x.shape[axis];
+// offset and scale may be undefined (0 and 1). One fused op, differentiable
+// in all five inputs.
+Tensor batch_normalization(const Tensor& x, const Tensor& mean, const Tensor& variance, int axis,
+                           const Tensor& offset = {}, const Tensor& scale = {}, double epsilon = 1e-3);
+// Batch normalization with the batch's own statistics (training mode): the
+// mean and biased variance of x over every axis but `axis`. y is
+// differentiable in x, offset and scale through the batch statistics;
+// mean and variance (C,) are returned without gradient (for the moving
+// averages that BatchNormalization keeps).
+struct BatchNormStats {
+  Tensor y, mean, variance;
+};
+BatchNormStats batch_normalization_training(const Tensor& x, int axis, const Tensor& offset = {},
+                                            const Tensor& scale = {}, double epsilon = 1e-3);
+// Layer normalization over `axis`: each position's C = x.shape[axis] values
+// are normalized by their mean and biased variance, then scaled by gamma and
+// shifted by beta (shape (C,), or undefined: 1 and 0). One fused op.
+Tensor layer_normalization(const Tensor& x, const Tensor& gamma = {}, const Tensor& beta = {}, int axis = -1,
+                           double epsilon = 1e-3);
+
 // ---- reductions (axes may be negative; empty = all axes) ----
 Tensor sum(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
 Tensor mean(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
