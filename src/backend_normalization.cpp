@@ -1,6 +1,6 @@
 // The Backend's default normalization kernels, composed from its generic
 // methods (reduce, binary, unary) on (outer, channels, inner) views. They
-// make every backend work; the CPU and CUDA backends override them with
+// make every backend work; the CPU and GPU backends override them with
 // fused kernels, and tests compare the two.
 #include "keras/backend.hpp"
 

@@ -28,7 +28,7 @@ struct Trainer {
   }
 
   // The device of the model's weights (data on another device is moved
-  // there batch by batch, so a CUDA model trains on CPU-resident data).
+  // there batch by batch, so a GPU model trains on CPU-resident data).
   Device device() {
     if (!device_known) {  // once per loop, not per batch
       auto w = m.weights();

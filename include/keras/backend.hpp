@@ -49,13 +49,13 @@ struct AdamStep {
 };
 
 
-// ===== Convolution and pooling (fused kernels shaped like cuDNN's) =====
+// ===== Convolution and pooling (fused kernels, as GPU libraries shape them) =====
 // float32, channels-last (NHWC) as Keras stores them. 1-D ops are the 2-D
 // ones with H = 1; Conv2DTranspose is conv2d_backward_data; depthwise
 // convolution is groups == input channels. The front end (keras::ops)
 // resolves 'valid' / 'same' into explicit padding, so a backend never sees
 // padding modes: 'same' pads floor(total/2) at the top/left and the rest at
-// the bottom/right (TensorFlow's rule; cuDNN callers may need an extra
+// the bottom/right (TensorFlow's rule; GPU libraries with symmetric padding may need an extra
 // one-sided pad when top != bottom).
 
 // Output size along one axis: (in + pad_lo + pad_hi - dilation*(k-1) - 1) / stride + 1.
@@ -70,7 +70,7 @@ enum class PoolMode : std::uint8_t { max, average };
 
 // Pooling window over H and W (channels and batch are independent).
 // Padded positions never win a max and are not counted by an average
-// (Keras/TensorFlow 'same' semantics; cuDNN: AVERAGE_COUNT_EXCLUDE_PADDING).
+// (Keras/TensorFlow "same" semantics: averages exclude the padding).
 struct Pool2dDesc {
   int window_h = 1, window_w = 1;
   int stride_h = 1, stride_w = 1;
@@ -314,7 +314,7 @@ class Backend {
   // ===== Normalization (see NormDims above; float32, contiguous) =====
   // gamma and beta are (channels,) or null (then 1 and 0). The defaults
   // compose reduce / binary / unary, so every backend works without
-  // overriding them; the CPU and CUDA backends fuse the passes.
+  // overriding them; the CPU and GPU backends fuse the passes.
   //
   // Batch normalization, statistics per channel over outer and inner.
   // Training: writes mean and var (channels,), the batch mean and the biased
