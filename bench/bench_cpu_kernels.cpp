@@ -12,6 +12,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "keras/backend.hpp"
 #include "keras/tensor.hpp"
 
@@ -20,24 +21,8 @@ using keras::Tensor;
 
 namespace {
 
-double median_us(int iters, const std::function<void()>& f) {
-  std::vector<double> runs;
-  f();  // warm up (allocator, BLAS buffers)
-  for (int r = 0; r < 7; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < iters; ++i) f();
-    auto t1 = std::chrono::steady_clock::now();
-    runs.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / iters);
-  }
-  std::sort(runs.begin(), runs.end());
-  return runs[3];
-}
-
-Tensor uniform(const keras::Shape& s, std::uint64_t seed) {
-  Tensor t = Tensor::empty(s);
-  kb::get(keras::Device::cpu()).random_uniform(t, -1, 1, seed);
-  return t;
-}
+using bench::median_us;
+using bench::uniform;
 
 // cblas_sgemm with a fixed OpenBLAS thread count, found at run time so that
 // this program needs no BLAS headers or link flags of its own.

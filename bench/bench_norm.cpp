@@ -13,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "keras/backend.hpp"
 #include "keras/keras.hpp"
 
@@ -21,24 +22,8 @@ namespace ops = keras::ops;
 
 namespace {
 
-double median_ms(int iters, const std::function<void()>& f) {
-  std::vector<double> runs;
-  f();  // warm up (allocator caches)
-  for (int r = 0; r < 7; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < iters; ++i) f();
-    auto t1 = std::chrono::steady_clock::now();
-    runs.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count() / iters);
-  }
-  std::sort(runs.begin(), runs.end());
-  return runs[3];
-}
-
-Tensor uniform(const keras::Shape& s, float lo, float hi, std::uint64_t seed) {
-  Tensor t = Tensor::empty(s);
-  keras::backend::get(keras::Device::cpu()).random_uniform(t, lo, hi, seed);
-  return t;
-}
+double median_ms(int iters, const std::function<void()>& f) { return bench::median_us(iters, f) / 1000.0; }
+using bench::uniform;
 
 const double kEps = 1e-3;
 

@@ -54,24 +54,6 @@ void check_same(const Tensor& got, const Tensor& want, double tol, const std::st
   check_close(got, values(want), tol, tol, what);
 }
 
-// y and the gradients of sum(y * r) for inputs that require gradients.
-struct Result {
-  Tensor y;
-  std::vector<Tensor> grads;
-};
-
-Result run(const std::function<Tensor(const Tensor&, const Tensor&, const Tensor&)>& f, const Tensor& x,
-           const Tensor& w, const Tensor& b, bool grad_x) {
-  Tensor xi = x.detach(), wi = w.detach(), bi = b.detach();
-  if (grad_x) xi.requires_grad_(true);
-  wi.requires_grad_(true);
-  bi.requires_grad_(true);
-  Tensor y = f(xi, wi, bi);
-  Tensor r = random_tensor(y.shape(), -1.0f, 1.0f, 5, y.device());
-  std::vector<Tensor> in = {wi, bi};
-  if (grad_x) in.insert(in.begin(), xi);
-  return {y, keras::autograd::grad(ops::sum(ops::multiply(y, r)), in)};
-}
 
 // dw[kh, kw, ci, co] = sum over n, oh, ow of x[tap] * dy[n, oh, ow, co] (one group), in double.
 std::vector<float> backward_filter_ref(const Conv2dCase& c, const std::vector<float>& x, const std::vector<float>& dy,
@@ -112,10 +94,10 @@ TEST_CASE("conv_fused: conv_bias_activation matches conv + bias_activation, valu
       for (const char* act : kActivations) {
         for (bool grad_x : {true, false}) {
           INFO(act << " on " << d.str() << " " << describe(c) << (grad_x ? "" : " (no dx)"));
-          auto fused = run([&](const Tensor& xi, const Tensor& wi,
+          auto fused = value_and_grads([&](const Tensor& xi, const Tensor& wi,
                                const Tensor& bi) { return ops::conv_bias_activation(xi, wi, bi, act, s, c.padding, dil); },
                            x, w, b, grad_x);
-          auto plain = run([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
+          auto plain = value_and_grads([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
             return ops::bias_activation(ops::conv(xi, wi, s, c.padding, dil), bi, act);
           }, x, w, b, grad_x);
           check_same(fused.y, plain.y, 1e-5, "y");
@@ -137,10 +119,10 @@ TEST_CASE("conv_fused: 1-D conv_bias_activation goes through the 2-D path") {
     Tensor b = random_tensor({8}, -0.3f, 0.3f, 5, d);
     for (const char* pad : {"valid", "same", "causal"}) {
       INFO(pad << " on " << d.str());
-      auto fused = run([&](const Tensor& xi, const Tensor& wi,
+      auto fused = value_and_grads([&](const Tensor& xi, const Tensor& wi,
                            const Tensor& bi) { return ops::conv_bias_activation(xi, wi, bi, "tanh", {2}, pad, {1}); },
                        x, w, b, true);
-      auto plain = run([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
+      auto plain = value_and_grads([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
         return ops::bias_activation(ops::conv(xi, wi, {2}, pad, {1}), bi, "tanh");
       }, x, w, b, true);
       CHECK(fused.y.shape() == plain.y.shape());

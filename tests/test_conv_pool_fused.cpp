@@ -48,23 +48,6 @@ std::string describe(const Case& c) {
          (c.pool.size() > 1 ? "," + std::to_string(c.pool[1]) : "");
 }
 
-struct Result {
-  Tensor y;
-  std::vector<Tensor> grads;
-};
-
-Result run(const std::function<Tensor(const Tensor&, const Tensor&, const Tensor&)>& f, const Tensor& x,
-           const Tensor& w, const Tensor& b, bool grad_x) {
-  Tensor xi = x.detach(), wi = w.detach(), bi = b.detach();
-  if (grad_x) xi.requires_grad_(true);
-  wi.requires_grad_(true);
-  bi.requires_grad_(true);
-  Tensor y = f(xi, wi, bi);
-  Tensor r = random_tensor(y.shape(), -1.0f, 1.0f, 7, y.device());
-  std::vector<Tensor> in = {wi, bi};
-  if (grad_x) in.insert(in.begin(), xi);
-  return {y, keras::autograd::grad(ops::sum(ops::multiply(y, r)), in)};
-}
 
 }  // namespace
 
@@ -80,10 +63,10 @@ TEST_CASE("conv_pool_fused: conv_bias_activation_max_pool equals max_pool(conv_b
       for (const char* act : {"relu", "relu6", "sigmoid", "tanh", "elu", "linear"}) {
         for (bool grad_x : {false, true}) {
           INFO(act << " on " << d.str() << " " << describe(c) << (grad_x ? "" : " (no dx)"));
-          auto fused = run([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
+          auto fused = value_and_grads([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
             return ops::conv_bias_activation_max_pool(xi, wi, bi, act, s, c.padding, dil, c.pool);
           }, x, w, b, grad_x);
-          auto plain = run([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
+          auto plain = value_and_grads([&](const Tensor& xi, const Tensor& wi, const Tensor& bi) {
             return ops::max_pool(ops::conv_bias_activation(xi, wi, bi, act, s, c.padding, dil), c.pool, {}, "valid");
           }, x, w, b, grad_x);
           REQUIRE(fused.y.shape() == plain.y.shape());

@@ -100,4 +100,25 @@ inline void gradcheck(const std::string& what, const std::function<keras::Tensor
   }
 }
 
+// A convolution-like op f(x, kernel, bias) and the gradients of
+// sum(f * r) (r random, fixed) for x (only when grad_x), the kernel and the
+// bias: for comparing a fused op with the ops it replaces.
+struct ValueAndGrads {
+  keras::Tensor y;
+  std::vector<keras::Tensor> grads;
+};
+inline ValueAndGrads value_and_grads(
+    const std::function<keras::Tensor(const keras::Tensor&, const keras::Tensor&, const keras::Tensor&)>& f,
+    const keras::Tensor& x, const keras::Tensor& w, const keras::Tensor& b, bool grad_x) {
+  keras::Tensor xi = x.detach(), wi = w.detach(), bi = b.detach();
+  if (grad_x) xi.requires_grad_(true);
+  wi.requires_grad_(true);
+  bi.requires_grad_(true);
+  keras::Tensor y = f(xi, wi, bi);
+  keras::Tensor r = random_tensor(y.shape(), -1.0f, 1.0f, 5, y.device());
+  std::vector<keras::Tensor> in = {wi, bi};
+  if (grad_x) in.insert(in.begin(), xi);
+  return {y, keras::autograd::grad(keras::ops::sum(keras::ops::multiply(y, r)), in)};
+}
+
 }  // namespace testing
