@@ -54,7 +54,6 @@ void check_same(const Tensor& got, const Tensor& want, double tol, const std::st
   check_close(got, values(want), tol, tol, what);
 }
 
-
 // dw[kh, kw, ci, co] = sum over n, oh, ow of x[tap] * dy[n, oh, ow, co] (one group), in double.
 std::vector<float> backward_filter_ref(const Conv2dCase& c, const std::vector<float>& x, const std::vector<float>& dy,
                                        long oh, long ow) {

@@ -48,7 +48,6 @@ std::string describe(const Case& c) {
          (c.pool.size() > 1 ? "," + std::to_string(c.pool[1]) : "");
 }
 
-
 }  // namespace
 
 TEST_CASE("conv_pool_fused: conv_bias_activation_max_pool equals max_pool(conv_bias_activation)") {
