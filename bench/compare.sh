@@ -133,9 +133,9 @@ commit="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
   echo "## $title — $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "- command: \`bash bench/compare.sh $kind $pairs \"$batches\"\` (epochs per run: $epochs, peer threads: $threads, pairs: $pairs)"
-  echo "- machine: $model, $(nproc) cores; load average before/after: $load_before/$(cut -d' ' -f1 /proc/loadavg); commit $commit"
-  if awk -v a="$load_before" -v b="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" \
-    'BEGIN { exit !(a > n / 2 || b > n / 2) }'; then
+  echo "- machine: $model, $(nproc) cores; load average before/after: $load_before/$(cut -d' ' -f1 /proc/loadavg)" \
+    "(the runs themselves keep every core busy, so only the figure before says whether other work was running); commit $commit"
+  if awk -v a="$load_before" -v n="$(nproc)" 'BEGIN { exit !(a > n / 2) }'; then
     echo
     echo "**The machine was busy during this run (see the load average): the figures, and"
     echo "the ratio most of all, are not representative.**"
