@@ -124,6 +124,18 @@ void im2col(const Geom& g, const float* x, int64_t n0, int64_t n1, int64_t grp, 
   }
 }
 
+// The patch matrix of samples [c0, c1) and group grp, with its leading
+// dimension: x itself for a direct (1x1) convolution, else im2col into col.
+const float* patches(const Geom& g, const float* x, int64_t c0, int64_t c1, int64_t grp, float* col, int64_t& lda) {
+  if (g.direct) {
+    lda = g.cin;
+    return x + c0 * g.pixels() * g.cin + grp * g.cin_g;
+  }
+  im2col(g, x, c0, c1, grp, col);
+  lda = g.kg;
+  return col;
+}
+
 // The adjoint of im2col: dx[samples n0..n1, group grp] += scatter of col.
 void col2im(const Geom& g, const float* col, int64_t n0, int64_t n1, int64_t grp, float* dx) {
   const int64_t cg = g.cin_g, c0 = grp * cg;
@@ -259,13 +271,8 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tenso
     chunks(n0, n1, chunk, [&](int64_t c0, int64_t c1) {
       const int64_t r0 = c0 * g.pixels(), rows = (c1 - c0) * g.pixels();
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        const float* a = xp + r0 * g.cin + grp * g.cin_g;
-        int64_t lda = g.cin;
-        if (!g.direct) {
-          im2col(g, xp, c0, c1, grp, c);
-          a = c;
-          lda = g.kg;
-        }
+        int64_t lda;
+        const float* a = patches(g, xp, c0, c1, grp, c, lda);
         sgemm(false, false, rows, g.cout_g, g.kg, a, lda, wp + grp * g.cout_g, g.cout, 0.0f,
               yp + r0 * g.cout + grp * g.cout_g, g.cout);
       }
@@ -346,13 +353,8 @@ void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc&
       chunks(n0, n1, chunk, [&](int64_t c0, int64_t c1) {
         const int64_t r0 = c0 * g.pixels(), rows = (c1 - c0) * g.pixels();
         for (int64_t grp = 0; grp < g.groups; ++grp) {
-          const float* a = xp + r0 * g.cin + grp * g.cin_g;
-          int64_t lda = g.cin;
-          if (!g.direct) {
-            im2col(g, xp, c0, c1, grp, c);
-            a = c;
-            lda = g.kg;
-          }
+          int64_t lda;
+          const float* a = patches(g, xp, c0, c1, grp, c, lda);
           // dw starts at zero, so every chunk accumulates (beta = 1).
           sgemm(true, false, g.kg, g.cout_g, rows, a, lda, dyp + r0 * g.cout + grp * g.cout_g, g.cout, 1.0f,
                 out + grp * g.cout_g, g.cout);
