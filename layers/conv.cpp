@@ -69,7 +69,7 @@ void null_regularizers(nlohmann::json& c, std::initializer_list<const char*> key
 // Bias + activation in one fused op when the activation is one the backend
 // fuses, decided by its Keras name (linear needs no fusing: add does it).
 bool fusable(const activations::Activation& a) {
-  return !a.is_linear() && a.name != "linear" && ops::bias_activation_supported(a.name);
+  return a.builtin() && !a.is_linear() && ops::bias_activation_supported(a.name);
 }
 
 }  // namespace

@@ -10,8 +10,11 @@ BUILD_DIR="$(realpath -m "${BUILD_DIR:-$REPO_ROOT/build}")"
 JOBS="${JOBS:-$(nproc)}"
 
 configure() {
+  local launcher=()
+  # ccache, when installed, makes rebuilds after small edits quick.
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
   cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release \
-    -DKERAS_CUDA="${KERAS_CUDA:-AUTO}" "$@"
+    -DKERAS_CUDA="${KERAS_CUDA:-AUTO}" "${launcher[@]}" "$@"
 }
 
 build() {

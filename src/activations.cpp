@@ -48,7 +48,9 @@ Activation get(const std::string& name) {
     for (const auto& [k, f] : registry()) known += ", " + k;
     throw ValueError(detail::cat("Unknown activation: '", name, "'. Known: ", known));
   }
-  return Activation(name, it->second);
+  Activation a(name, it->second);
+  a.builtin_ = true;
+  return a;
 }
 
 Activation::Activation(const char* n) : Activation(get(n ? std::string(n) : std::string())) {}

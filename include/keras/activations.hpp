@@ -16,10 +16,18 @@ struct Activation {
   Activation() : name("linear") {}
   Activation(const char* n);
   Activation(const std::string& n);
-  // A C++ callable with a name for the config.
-  Activation(std::string n, Fn f) : name(std::move(n)), fn(std::move(f)) {}
+  // A C++ callable with a name for the config. Never taken for the
+  // built-in of the same name: builtin() is false.
+  Activation(std::string n, Fn f) : name(std::move(n)), fn(std::move(f)), builtin_(false) {}
   Tensor operator()(const Tensor& x) const { return fn ? fn(x) : x; }
   bool is_linear() const { return !fn; }
+  // True only for activations made by get() (or from a name): the identity
+  // a planning pass may fuse into a kernel, never a user's callable.
+  bool builtin() const { return builtin_; }
+
+ private:
+  bool builtin_ = true;  // linear (the default) is built in
+  friend Activation get(const std::string& name);
 };
 
 // relu, sigmoid, softmax, tanh, linear, elu, selu, softplus, softsign,
