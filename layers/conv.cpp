@@ -66,11 +66,6 @@ void null_regularizers(nlohmann::json& c, std::initializer_list<const char*> key
   for (auto k : keys) c[k] = nullptr;
 }
 
-// Bias + activation in one fused op when the activation is one the backend
-// fuses, decided by its Keras name (linear needs no fusing: add does it).
-bool fusable(const activations::Activation& a) {
-  return a.builtin() && !a.is_linear() && ops::bias_activation_supported(a.name);
-}
 
 }  // namespace
 
@@ -105,26 +100,9 @@ Tensor Conv::call(const Tensor& x, bool) {
   const std::int64_t cin = kernel_.shape()[rank_] * o_.groups;
   check_conv_input(name_, x.shape(), rank_, cin);
   conv_output_shape(name_, x.shape(), kernel_size_, strides_, dilation_, o_.padding, filters_);
-  if (o_.use_bias && fusable(activation_))
-    return ops::conv_bias_activation(x, kernel_.value(), bias_.value(), activation_.name, strides_, o_.padding,
-                                     dilation_);
   Tensor y = ops::conv(x, kernel_.value(), strides_, o_.padding, dilation_);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
-}
-
-Tensor Conv::call_fused(Layer& next, const Tensor& x, bool) {
-  auto* pool = dynamic_cast<MaxPooling2D*>(&next);
-  if (rank_ != 2 || !pool || !o_.use_bias || !fusable(activation_) || !next.built() || pool->padding() != "valid" ||
-      pool->strides() != pool->pool_size())
-    return Tensor();
-  prepare_call(x);
-  const std::int64_t cin = kernel_.shape()[rank_] * o_.groups;
-  check_conv_input(name_, x.shape(), rank_, cin);
-  const Shape ys = conv_output_shape(name_, x.shape(), kernel_size_, strides_, dilation_, o_.padding, filters_);
-  next.compute_output_shape(ys);  // the pooling layer's own checks (window larger than its input)
-  return ops::conv_bias_activation_max_pool(x, kernel_.value(), bias_.value(), activation_.name, strides_,
-                                            o_.padding, dilation_, pool->pool_size());
 }
 
 Shape Conv::compute_output_shape(const Shape& s) const {
@@ -169,7 +147,6 @@ void Conv2DTranspose::build(const Shape& s) {
 Tensor Conv2DTranspose::call(const Tensor& x, bool) {
   check_conv_input(name_, x.shape(), 2, kernel_.shape()[3]);
   Tensor y = ops::conv_transpose(x, kernel_.value(), strides_, o_.padding, o_.output_padding, dilation_);
-  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }
@@ -227,7 +204,6 @@ Tensor DepthwiseConv2D::call(const Tensor& x, bool) {
   check_conv_input(name_, x.shape(), 2, kernel_.shape()[2]);
   compute_output_shape(x.shape());
   Tensor y = ops::depthwise_conv(x, kernel_.value(), strides_, o_.padding, dilation_);
-  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }
@@ -277,7 +253,6 @@ Tensor SeparableConv2D::call(const Tensor& x, bool) {
   compute_output_shape(x.shape());
   Tensor y = ops::depthwise_conv(x, depthwise_.value(), strides_, o_.padding, dilation_);
   y = ops::conv(y, pointwise_.value());
-  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }

@@ -17,11 +17,6 @@ nlohmann::json init_json(const initializers::InitializerArg& a) {
   return {{"module", "keras.initializers"}, {"class_name", a.ptr->class_name()}, {"config", a.ptr->get_config()},
           {"registered_name", nullptr}};
 }
-// Bias + activation in one fused op when the activation is one the backend
-// fuses, decided by its Keras name (linear needs no fusing: add does it).
-bool fusable(const activations::Activation& a) {
-  return a.builtin() && !a.is_linear() && ops::bias_activation_supported(a.name);
-}
 
 }  // namespace
 
@@ -43,7 +38,6 @@ Tensor Dense::call(const Tensor& x, bool) {
   std::int64_t in = kernel_.shape()[0];
   check_input(x.ndim() >= 2 && x.shape(-1) == in, "last dimension " + std::to_string(in), x.shape());
   Tensor y = ops::matmul(x, kernel_.value());
-  if (o_.use_bias && fusable(activation_)) return ops::bias_activation(y, bias_.value(), activation_.name);
   if (o_.use_bias) y = ops::add(y, bias_.value());
   return activation_(y);
 }

@@ -67,8 +67,6 @@ Tensor Layer::operator()(const Tensor& x, bool training) {
   return call(x, training);
 }
 
-Tensor Layer::call_fused(Layer&, const Tensor&, bool) { return Tensor(); }
-
 Tensor Layer::operator()(const std::vector<Tensor>& xs, bool training) {
   KERAS_CHECK(!xs.empty(), ValueError, "Layer \"", name_, "\" received no inputs");
   if (xs.size() == 1) return (*this)(xs[0], training);
@@ -124,6 +122,22 @@ std::shared_ptr<Layer> Layer::shared() {
 KerasTensor Layer::operator()(const KerasTensor& x) { return (*this)(std::vector<KerasTensor>{x}); }
 
 KerasTensor Layer::operator()(const std::vector<KerasTensor>& xs) {
+  auto outs = call_all(xs);
+  KERAS_CHECK(outs.size() == 1, ValueError, "Layer \"", name_, "\" (", class_name(), ") returns ", outs.size(),
+              " outputs: use call_all({...}) to get them all");
+  return outs[0];
+}
+
+namespace {
+// Zeros shaped like a symbolic input, unknown dimensions (and the batch) 1.
+Tensor dry_input(const KerasTensor& t) {
+  Shape s = t.shape();
+  for (auto& d : s) d = d < 0 ? 1 : d;
+  return ops::zeros(s, t.dtype());
+}
+}  // namespace
+
+std::vector<KerasTensor> Layer::call_all(const std::vector<KerasTensor>& xs) {
   KERAS_CHECK(!xs.empty(), ValueError, "Layer \"", name_, "\" was called on no inputs");
   std::vector<Shape> shapes;
   for (std::size_t i = 0; i < xs.size(); ++i) {
@@ -133,13 +147,79 @@ KerasTensor Layer::operator()(const std::vector<KerasTensor>& xs) {
   }
   auto layer = shared();
   layer->ensure_built_n(shapes);
-  Shape out = layer->compute_output_shape_n(shapes);
+  std::vector<Shape> outs;
+  if (!layer->sublayers_.empty()) {
+    // A layer that owns layers builds them by running once on zeros (as
+    // Keras traces call()); the output shapes come from that run.
+    autograd::NoGradGuard ng;
+    std::vector<Tensor> dry;
+    for (auto& t : xs) dry.push_back(dry_input(t));
+    for (auto& y : layer->call_all(dry, false)) {
+      Shape s = y.shape();
+      if (!s.empty()) s[0] = shapes[0].empty() ? s[0] : shapes[0][0];
+      outs.push_back(s);
+    }
+  } else {
+    outs = layer->compute_output_shapes(shapes);
+  }
   auto node = std::make_shared<GraphNode>();
   node->layer = layer;
   node->inputs = xs;
+  node->list_call = xs.size() > 1;
   node->node_index = layer->num_nodes_++;
-  node->output_shape = out;
-  return KerasTensor(out, xs[0].dtype(), node);
+  node->output_shapes = outs;
+  std::vector<KerasTensor> r;
+  for (std::size_t i = 0; i < outs.size(); ++i) r.emplace_back(outs[i], xs[0].dtype(), node, static_cast<int>(i));
+  return r;
+}
+
+std::vector<Tensor> Layer::call_all(const std::vector<Tensor>& xs, bool training) {
+  KERAS_CHECK(!xs.empty(), ValueError, "Layer \"", name_, "\" received no inputs");
+  if (xs.size() == 1) prepare_call(xs[0]);
+  else if (!built_) {
+    std::vector<Shape> shapes;
+    for (auto& x : xs) {
+      KERAS_CHECK(x.defined(), ValueError, "Layer \"", name_, "\" received an undefined input tensor");
+      shapes.push_back(x.shape());
+    }
+    ensure_built_n(shapes);
+  }
+  return call_outputs(xs, training);
+}
+
+std::vector<Tensor> Layer::call_outputs(const std::vector<Tensor>& xs, bool training) {
+  if (xs.size() == 1) return {call(xs[0], training)};
+  return {call_n(xs, training)};
+}
+
+std::vector<Shape> Layer::compute_output_shapes(const std::vector<Shape>& shapes) const {
+  return {compute_output_shape_n(shapes)};
+}
+
+std::vector<Tensor> Layer::call_masked(const std::vector<Tensor>& xs, const std::vector<Tensor>&, bool training) {
+  return call_all(xs, training);
+}
+
+std::vector<Tensor> Layer::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  std::vector<Tensor> r(static_cast<std::size_t>(num_outputs()));
+  if (supports_masking_ && !masks.empty())
+    for (auto& m : r) m = masks[0];
+  return r;
+}
+
+void Layer::track_layer(const std::string& attribute, std::shared_ptr<Layer> layer) {
+  KERAS_CHECK(layer != nullptr, ValueError, "Layer \"", name_, "\": cannot track a null sub-layer as '", attribute, "'");
+  for (auto& t : sublayers_)
+    KERAS_CHECK(t.attribute != attribute, ValueError, "Layer \"", name_, "\" already tracks a sub-layer as '",
+                attribute, "'");
+  layer->set_path_prefix(path_prefix_ + name_ + "/");
+  sublayers_.push_back({attribute, std::move(layer)});
+}
+
+void Layer::set_path_prefix(const std::string& prefix) {
+  path_prefix_ = prefix;
+  for (auto& w : weights_) w.set_path(prefix + name_ + "/" + w.name());
+  for (auto& sub : sublayers_) sub.layer->set_path_prefix(prefix + name_ + "/");
 }
 
 void Layer::check_input(bool ok, const std::string& expected, const Shape& received) const {
@@ -149,6 +229,7 @@ void Layer::check_input(bool ok, const std::string& expected, const Shape& recei
 
 void Layer::set_trainable(bool t) {
   trainable_ = t;  // trainable_weights() filters frozen layers out
+  for (auto& sub : sublayers()) sub.layer->set_trainable(t);
 }
 
 Variable Layer::add_weight(const std::string& name, const Shape& shape,
@@ -162,23 +243,43 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
     init = (*initializer.ptr)(shape, float32);
   }
   Variable v(init, name, trainable);
-  v.set_path(name_ + "/" + name);
+  v.set_path(path_prefix_ + name_ + "/" + name);
   weights_.push_back(v);
   return v;
 }
 
-std::vector<Variable> Layer::weights() const { return weights_; }
+namespace {
+// Appends the variables of `vs` not in `out` yet (a layer reached twice,
+// e.g. shared by two sub-layers, counts once).
+void append_unique(std::vector<Variable>& out, const std::vector<Variable>& vs) {
+  for (auto& v : vs) {
+    bool seen = false;
+    for (auto& o : out) seen = seen || o == v;
+    if (!seen) out.push_back(v);
+  }
+}
+}  // namespace
+
+// Keras's order: the layer's own variables, then each sub-layer's.
+std::vector<Variable> Layer::weights() const {
+  if (sublayers_.empty()) return weights_;
+  std::vector<Variable> r = weights_;
+  for (auto& sub : sublayers_) append_unique(r, sub.layer->weights());
+  return r;
+}
 
 std::vector<Variable> Layer::trainable_weights() const {
   std::vector<Variable> r;
   if (!trainable_) return r;
-  for (auto& w : weights()) if (w.trainable()) r.push_back(w);
+  for (auto& w : weights_) if (w.trainable()) r.push_back(w);
+  for (auto& sub : sublayers_) append_unique(r, sub.layer->trainable_weights());
   return r;
 }
 
 std::vector<Variable> Layer::non_trainable_weights() const {
   std::vector<Variable> r;
-  for (auto& w : weights()) if (!trainable_ || !w.trainable()) r.push_back(w);
+  for (auto& w : weights_) if (!trainable_ || !w.trainable()) r.push_back(w);
+  for (auto& sub : sublayers_) append_unique(r, sub.layer->non_trainable_weights());
   return r;
 }
 

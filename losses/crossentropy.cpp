@@ -116,6 +116,10 @@ CategoricalCrossentropy::CategoricalCrossentropy(CrossentropyOptions o)
 }
 
 Tensor CategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y_pred) const {
+  return compute(y_true, y_pred, o_.from_logits);
+}
+
+Tensor CategoricalCrossentropy::compute(const Tensor& y_true, const Tensor& y_pred, bool from_logits) const {
   const int a = class_axis(name_, o_.axis, y_pred.ndim());
   if (y_true.shape() != y_pred.shape()) {
     const bool looks_sparse =
@@ -129,7 +133,15 @@ Tensor CategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y_pred)
         looks_sparse ? ". For integer class labels use sparse_categorical_crossentropy" : ""));
   }
   return ops::categorical_crossentropy(move_to_last(detail::as_float(y_true), a),
-                                       move_to_last(y_pred, a), o_.from_logits, o_.label_smoothing);
+                                       move_to_last(y_pred, a), from_logits, o_.label_smoothing);
+}
+
+// Softmax outputs whose logits the model kept: the log-softmax formula.
+Tensor CategoricalCrossentropy::call_with_logits(const Tensor& y_true, const Tensor& y_pred,
+                                                 const Tensor& logits) const {
+  const int a = class_axis(name_, o_.axis, y_pred.ndim());
+  if (o_.from_logits || a != y_pred.ndim() - 1 || logits.shape() != y_pred.shape()) return call(y_true, y_pred);
+  return compute(y_true, logits, true);
 }
 
 nlohmann::json CategoricalCrossentropy::get_config() const {
@@ -144,6 +156,10 @@ SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(CrossentropyOptions
 }
 
 Tensor SparseCategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y_pred) const {
+  return compute(y_true, y_pred, o_.from_logits);
+}
+
+Tensor SparseCategoricalCrossentropy::compute(const Tensor& y_true, const Tensor& y_pred, bool from_logits) const {
   const int a = class_axis(name_, o_.axis, y_pred.ndim());
   Tensor pred = move_to_last(y_pred, a);
   Tensor labels = y_true;
@@ -164,7 +180,14 @@ Tensor SparseCategoricalCrossentropy::call(const Tensor& y_true, const Tensor& y
   KERAS_CHECK(labels.dtype() != DType::bool_, TypeError, name_,
               ": labels must be integers (int32, int64, uint8 or float32), received bool");
   check_labels(name_, labels, pred.shape(-1), y_pred);
-  return ops::sparse_categorical_crossentropy(labels, pred, o_.from_logits, o_.label_smoothing);
+  return ops::sparse_categorical_crossentropy(labels, pred, from_logits, o_.label_smoothing);
+}
+
+Tensor SparseCategoricalCrossentropy::call_with_logits(const Tensor& y_true, const Tensor& y_pred,
+                                                       const Tensor& logits) const {
+  const int a = class_axis(name_, o_.axis, y_pred.ndim());
+  if (o_.from_logits || a != y_pred.ndim() - 1 || logits.shape() != y_pred.shape()) return call(y_true, y_pred);
+  return compute(y_true, logits, true);
 }
 
 nlohmann::json SparseCategoricalCrossentropy::get_config() const {

@@ -61,9 +61,14 @@ const char* reduction_name(Reduction r) {
 
 Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred,
                         const Tensor& sample_weight) const {
+  return (*this)(y_true, y_pred, sample_weight, Tensor());
+}
+
+Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight,
+                        const Tensor& logits) const {
   KERAS_CHECK(y_true.defined() && y_pred.defined(), ValueError, name_,
               ": y_true and y_pred must be defined tensors");
-  Tensor values = call(y_true, y_pred);
+  Tensor values = logits.defined() ? call_with_logits(y_true, y_pred, logits) : call(y_true, y_pred);
   if (sample_weight.defined()) {
     auto [v, w] = detail::squeeze_or_expand_to_same_rank(values, detail::as_float(sample_weight));
     // A weight per sample scales every loss of that sample: align the

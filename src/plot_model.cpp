@@ -80,7 +80,7 @@ std::string model_to_dot(const Model& model, const PlotModelOptions& o) {
       bool first = !printed[l];
       printed[l] = true;
       if (first && !n->inputs.empty())
-        d << "  n" << me << " [label=\"" << (label(*l, n->inputs[0].shape(), n->output_shape, o)) << "\"];\n";
+        d << "  n" << me << " [label=\"" << (label(*l, n->inputs[0].shape(), n->output_shapes[0], o)) << "\"];\n";
       for (auto& in : n->inputs) {
         edges.push_back("  n" + std::to_string(node_id(in.source().get())) + " -> n" + std::to_string(me) + ";\n");
         stack.push_back(in.node());

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "executor.hpp"
 #include "keras/models.hpp"
 #include "trainer_state.hpp"
 
@@ -61,7 +62,7 @@ std::string memory_size(double bytes) {
 
 std::string Model::summary_string() const {
   // Functional models get a fourth column, "Connected to", as in Keras.
-  const bool graph = !sequential_;
+  const bool graph = is_functional();
   const std::vector<std::size_t> w = graph ? std::vector<std::size_t>{27, 20, 11, 24} : std::vector<std::size_t>{31, 22, 13};
   std::ostringstream o;
   o << "Model: \"" << name_ << "\"\n";
@@ -83,24 +84,29 @@ std::string Model::summary_string() const {
   if (graph) {
     // One row per call (node): input nodes first, then in execution order.
     std::vector<const GraphNode*> nodes;
-    for (auto& n : input_nodes_) nodes.push_back(n.get());
-    for (auto& s : steps_) nodes.push_back(s.node.get());
+    for (auto& t : inputs_) nodes.push_back(t.node().get());
+    for (auto* n : executor_->nodes()) nodes.push_back(n);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const GraphNode& n = *nodes[i];
       std::vector<std::string> conn;
       for (auto& in : n.inputs)
-        conn.push_back(in.source()->name() + "[" + std::to_string(in.node()->node_index) + "][0]");
+        conn.push_back(in.source()->name() + "[" + std::to_string(in.node()->node_index) + "][" +
+                       std::to_string(in.tensor_index()) + "]");
       if (conn.empty()) conn.push_back("-");
       bool first_call = n.node_index == 0;
       std::string params = n.layer->built() ? with_commas(first_call ? n.layer->count_params() : 0) : "0 (unbuilt)";
-      row({n.layer->name() + " (" + n.layer->class_name() + ")", shape_str(n.output_shape), params, conn[0]}, "│");
+      std::string shape;
+      for (auto& os : n.output_shapes) shape += (shape.empty() ? "" : ", ") + shape_str(os);
+      row({n.layer->name() + " (" + n.layer->class_name() + ")", shape, params, conn[0]}, "│");
       for (std::size_t k = 1; k < conn.size(); ++k) row({"", "", "", conn[k]}, "│");
       if (i + 1 < nodes.size()) line("├", "─", "┼", "┤");
     }
   } else {
+    std::vector<const GraphNode*> nodes;
+    if (executor_) nodes = executor_->nodes();
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const auto& l = layers_[i];
-      std::string shape = i < output_shapes_.size() ? shape_str(output_shapes_[i]) : "?";
+      std::string shape = i < nodes.size() ? shape_str(nodes[i]->output_shapes[0]) : "?";
       std::string params = l->built() ? with_commas(l->count_params()) : "0 (unbuilt)";
       row({l->name() + " (" + l->class_name() + ")", shape, params}, "│");
       if (i + 1 < layers_.size()) line("├", "─", "┼", "┤");

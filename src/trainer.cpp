@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "executor.hpp"
 #include "keras/autograd.hpp"
 #include "keras/config.hpp"
 #include "keras/models.hpp"
@@ -74,11 +75,33 @@ struct Trainer {
     return l;
   }
 
+  // The model's outputs with the logits and masks the executor keeps.
+  detail::RunResult run(const Tensors& x, bool training) {
+    m.ensure_graph(x);
+    KERAS_CHECK(m.executor_ != nullptr, ValueError, "Model \"", m.name(), "\" has no layers to run");
+    return m.executor_->run(x, training);
+  }
+
+  // A mask over the per-sample losses weighs them as Keras does: masked
+  // entries count zero and the mean is over the unmasked ones.
+  static Tensor masked_weight(const Tensor& mask, const Tensor& sw) {
+    Tensor w = ops::cast(mask, float32);
+    Tensor scale = ops::divide(Tensor::scalar(static_cast<double>(w.size()), float32, w.device()),
+                               ops::maximum(ops::sum(w), Tensor::scalar(1.0, float32, w.device())));
+    w = ops::multiply(w, scale);
+    if (!sw.defined()) return w;
+    Tensor s = ops::cast(sw, float32);
+    Shape sh = s.shape();
+    sh.resize(w.ndim(), 1);
+    return ops::multiply(w, s.reshape(sh));
+  }
+
   // The weighted total loss; per-output losses go to their trackers.
-  Tensor compute_loss(const Tensors& y, const Tensors& y_pred, const Tensor& sw, Tensors* parts) {
+  Tensor compute_loss(const Tensors& y, const detail::RunResult& r, const Tensor& sw, Tensors* parts) {
     Tensor total;
     for (std::size_t o = 0; o < y.size(); ++o) {
-      Tensor l = (*s.losses[o])(y[o], y_pred[o], sw);
+      const Tensor& mask = r.masks[o];
+      Tensor l = (*s.losses[o])(y[o], r.outputs[o], mask.defined() ? masked_weight(mask, sw) : sw, r.logits[o]);
       if (parts) parts->push_back(l);
       if (s.loss_weights[o] != 1.0) l = ops::multiply(l, Tensor::scalar(s.loss_weights[o], float32, l.device()));
       total = total.defined() ? ops::add(total, l) : l;
@@ -100,10 +123,11 @@ struct Trainer {
     to_device(x, d);
     to_device(y, d);
     if (sw.defined() && sw.device() != d) sw = sw.to(d);
-    Tensors y_pred = m.call_all(x, true);
+    detail::RunResult r = run(x, true);
+    Tensors& y_pred = r.outputs;
     resolve_metrics(y, y_pred);
     Tensors parts;
-    Tensor loss = compute_loss(y, y_pred, sw, &parts);
+    Tensor loss = compute_loss(y, r, sw, &parts);
     if (!var_values.empty()) {
       auto grads = autograd::grad(loss, var_values);
       s.optimizer->apply_gradients(grads, vars);
@@ -119,10 +143,11 @@ struct Trainer {
     to_device(x, d);
     to_device(y, d);
     if (sw.defined() && sw.device() != d) sw = sw.to(d);
-    Tensors y_pred = m.call_all(x, false);
-    resolve_metrics(y, y_pred);
+    detail::RunResult r = run(x, false);
+    resolve_metrics(y, r.outputs);
     Tensors parts;
-    Tensor loss = compute_loss(y, y_pred, sw, &parts);
+    Tensor loss = compute_loss(y, r, sw, &parts);
+    const Tensors& y_pred = r.outputs;
     update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
 };
@@ -135,7 +160,7 @@ void check_data(const Model& m, const char* fn, const Tensors& x, const Tensors&
   KERAS_CHECK(x.size() == nin, ValueError, fn, ": model \"", m.name(), "\" expects ", nin, " inputs, received ",
               x.size());
   if (need_y) {
-    KERAS_CHECK(y.size() == m.num_outputs(), ValueError, fn, ": model \"", m.name(), "\" has ", m.num_outputs(),
+    KERAS_CHECK(y.size() == static_cast<std::size_t>(m.num_outputs()), ValueError, fn, ": model \"", m.name(), "\" has ", m.num_outputs(),
                 " outputs, received ", y.size(), " targets");
   }
   std::int64_t n = -1;
@@ -208,7 +233,7 @@ void Model::compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg>
 void Model::compile(OptimizerArg optimizer, std::vector<LossArg> losses, std::vector<std::vector<MetricArg>> metrics,
                     std::vector<double> loss_weights) {
   KERAS_CHECK(optimizer.ptr, ValueError, "compile: optimizer is null");
-  std::size_t nout = num_outputs();
+  std::size_t nout = static_cast<std::size_t>(num_outputs());
   KERAS_CHECK(losses.size() == nout, ValueError, "compile: model \"", name_, "\" has ", nout,
               " outputs, received ", losses.size(), " losses");
   KERAS_CHECK(metrics.empty() || metrics.size() == nout, ValueError, "compile: model \"", name_, "\" has ", nout,

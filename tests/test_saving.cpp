@@ -64,7 +64,7 @@ std::vector<Tensor> inputs_for(const keras::Model& m, unsigned seed) {
   std::vector<Tensor> xs;
   std::vector<Shape> shapes;
   for (auto& in : m.inputs()) shapes.push_back(in.shape());
-  if (!m.is_functional()) shapes.push_back(m.input_shape());
+  if (m.inputs().empty()) shapes.push_back(m.input_shape());  // a Sequential not built yet
   for (Shape s : shapes) {
     s[0] = 5;
     xs.push_back(random_tensor(s, -1, 1, seed++));

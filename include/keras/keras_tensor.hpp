@@ -21,8 +21,8 @@ struct GraphNode;
 class KerasTensor {
  public:
   KerasTensor() = default;
-  KerasTensor(Shape shape, DType dtype, std::shared_ptr<GraphNode> node)
-      : shape_(std::move(shape)), dtype_(dtype), node_(std::move(node)) {}
+  KerasTensor(Shape shape, DType dtype, std::shared_ptr<GraphNode> node, int tensor_index = 0)
+      : shape_(std::move(shape)), dtype_(dtype), node_(std::move(node)), tensor_index_(tensor_index) {}
   bool defined() const { return node_ != nullptr; }
   // Shape with the batch dimension (-1) first.
   const Shape& shape() const { return shape_; }
@@ -31,19 +31,24 @@ class KerasTensor {
   const std::shared_ptr<GraphNode>& node() const { return node_; }
   // The layer that produced it (an InputLayer for keras::Input).
   std::shared_ptr<layers::Layer> source() const;
+  // Which of the call's outputs this is (Keras's tensor_index): 0 for
+  // layers with one output.
+  int tensor_index() const { return tensor_index_; }
 
  private:
   Shape shape_;
   DType dtype_ = float32;
   std::shared_ptr<GraphNode> node_;
+  int tensor_index_ = 0;
 };
 
-// One call of a layer on symbolic inputs (one output per call).
+// One call of a layer on symbolic inputs.
 struct GraphNode {
   std::shared_ptr<layers::Layer> layer;
   std::vector<KerasTensor> inputs;  // empty for an Input
+  bool list_call = false;           // called on a list (merge layers), even of one tensor
   int node_index = 0;               // which call of `layer` this is (shared layers)
-  Shape output_shape;               // with the batch dimension (-1) first
+  std::vector<Shape> output_shapes; // one per output, batch dimension (-1) first
 };
 
 }  // namespace keras

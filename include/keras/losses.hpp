@@ -26,6 +26,16 @@ class Loss {
   // ValueError naming the loss and both shapes otherwise.
   Tensor operator()(const Tensor& y_true, const Tensor& y_pred,
                     const Tensor& sample_weight = Tensor()) const;
+  // The same, given also the logits behind a softmax y_pred (a model keeps
+  // them for its softmax outputs, with or without gradients): crossentropy
+  // then uses the stable log-softmax formula. An undefined `logits` is the
+  // three-argument form.
+  Tensor operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight,
+                    const Tensor& logits) const;
+  // Per-sample losses from the logits behind y_pred; the default ignores them.
+  virtual Tensor call_with_logits(const Tensor& y_true, const Tensor& y_pred, const Tensor& logits) const {
+    return call(y_true, y_pred);
+  }
   // The Keras function name: "sparse_categorical_crossentropy", ...
   const std::string& name() const { return name_; }
   Reduction reduction() const { return reduction_; }
@@ -81,10 +91,12 @@ class CategoricalCrossentropy : public Loss {
   explicit CategoricalCrossentropy(CrossentropyOptions o = {});
   std::string class_name() const override { return "CategoricalCrossentropy"; }
   Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
+  Tensor call_with_logits(const Tensor& y_true, const Tensor& y_pred, const Tensor& logits) const override;
   nlohmann::json get_config() const override;
   bool from_logits() const { return o_.from_logits; }
 
  private:
+  Tensor compute(const Tensor& y_true, const Tensor& y_pred, bool from_logits) const;
   CrossentropyOptions o_;
 };
 
@@ -93,10 +105,12 @@ class SparseCategoricalCrossentropy : public Loss {
   explicit SparseCategoricalCrossentropy(CrossentropyOptions o = {});
   std::string class_name() const override { return "SparseCategoricalCrossentropy"; }
   Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
+  Tensor call_with_logits(const Tensor& y_true, const Tensor& y_pred, const Tensor& logits) const override;
   nlohmann::json get_config() const override;
   bool from_logits() const { return o_.from_logits; }
 
  private:
+  Tensor compute(const Tensor& y_true, const Tensor& y_pred, bool from_logits) const;
   CrossentropyOptions o_;
 };
 

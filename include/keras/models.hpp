@@ -120,6 +120,11 @@ struct PredictOptions {
 };
 
 struct CompileState;  // src/trainer_state.hpp
+namespace detail {
+class Executor;     // src/executor.hpp
+class Declaration;  // src/declaration.hpp
+class SequentialDeclaration;
+}
 
 class Model : public layers::Layer {
  public:
@@ -134,7 +139,9 @@ class Model : public layers::Layer {
   Model(const KerasTensor& inputs, const KerasTensor& outputs, std::string name = "");
   Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name = "");
 
-  std::string class_name() const override { return sequential_ ? "Sequential" : "Functional"; }
+  // "Functional", or "Sequential" for a Sequential (also once copied into a
+  // keras::Model, as load_model returns it).
+  std::string class_name() const override;
   std::shared_ptr<layers::Layer> clone_shared() const override { return std::make_shared<Model>(*this); }
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
@@ -142,12 +149,17 @@ class Model : public layers::Layer {
   void build_n(const std::vector<Shape>& input_shapes) override;
   Tensor call_n(const std::vector<Tensor>& inputs, bool training) override;
   Shape compute_output_shape_n(const std::vector<Shape>& input_shapes) const override;
+  int num_outputs() const override { return outputs_.empty() ? 1 : static_cast<int>(outputs_.size()); }
+  std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool training) override;
+  std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
   nlohmann::json get_config() const override;
   std::vector<Variable> weights() const override;
   std::vector<Variable> trainable_weights() const override;
   std::vector<Variable> non_trainable_weights() const override;
+  std::vector<Tracked> sublayers() const override;
   // Every output for every input (several-input / several-output models).
   std::vector<Tensor> call_all(const std::vector<Tensor>& inputs, bool training);
+  using layers::Layer::call_all;  // the symbolic form (a model used as a layer)
 
   // --- training API (src/trainer.cpp) ---
   void compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics = {});
@@ -197,12 +209,12 @@ class Model : public layers::Layer {
   std::shared_ptr<layers::Layer> get_layer(int index) const;
   // Shape of the (first) model input with batch -1 (empty if unknown yet).
   const Shape& input_shape() const { return input_shape_; }
-  bool is_functional() const { return !sequential_; }
+  // False for Sequential (its summary and config are Keras's Sequential ones).
+  bool is_functional() const;
   const std::vector<KerasTensor>& inputs() const { return inputs_; }
   const std::vector<KerasTensor>& outputs() const { return outputs_; }
   // Names of the output layers (log key prefixes).
   std::vector<std::string> output_names() const;
-  std::size_t num_outputs() const { return sequential_ ? 1 : outputs_.size(); }
 
   // --- saving (src/saving/, declared in keras/saving.hpp too) ---
   // By extension: ".keras" (Keras 3 zip) or ".h5" / ".hdf5" (legacy HDF5),
@@ -219,39 +231,43 @@ class Model : public layers::Layer {
   std::string to_json() const;
 
  protected:
-  void add_layer(std::shared_ptr<layers::Layer> layer);
-  void set_input(const KerasTensor& input);
-  bool sequential_ = true;
+  // Plans the graph from inputs_ to outputs_ (the executor).
+  void plan();
+  // Records the graph of a Sequential whose input shape was not known
+  // (from the first batch); nothing for functional models.
+  void ensure_graph(const std::vector<Tensor>& xs);
+  // How the model was declared (the functional API or a Sequential list):
+  // the Keras class name, the config, deferred building. Copies keep it.
+  std::shared_ptr<const detail::Declaration> declaration_;
+  std::shared_ptr<layers::InputLayer> input_layer_;  // a Sequential's keras::Input, if given
+  KerasTensor input_;  // a Sequential's graph input (the user's, or one made at build)
   Shape input_shape_;
   DType input_dtype_ = float32;
-  std::shared_ptr<layers::InputLayer> input_layer_;
   std::vector<std::shared_ptr<layers::Layer>> layers_;
-  std::vector<Shape> output_shapes_;  // per layer, once built (Sequential)
-  // The functional graph, in execution order (src/functional.cpp).
   std::vector<KerasTensor> inputs_, outputs_;
-  struct Step {
-    std::shared_ptr<GraphNode> node;
-    std::vector<int> args;  // value slots of the node's inputs
-    // The next step is this step's only consumer (and the value is not an
-    // output): the two layers may run fused (Layer::call_fused).
-    bool feeds_only_next = false;
-  };
-  std::vector<std::shared_ptr<GraphNode>> input_nodes_;
-  std::vector<Step> steps_;        // slot of step i is inputs_.size() + i
-  std::vector<int> output_slots_;
+  std::shared_ptr<const detail::Executor> executor_;
   std::shared_ptr<CompileState> state_;
+  // Records the layer calls of a Sequential from input_ and plans them.
+  void record_layers();
   friend struct Trainer;
   friend struct ModelSavingAccess;
+  friend class detail::SequentialDeclaration;
 };
 
+// The linear case of the functional model: once its input shape is known
+// (a keras::Input, build(), or the first batch) it records the layer calls
+// as a functional graph and runs it through the same executor.
 class Sequential : public Model {
  public:
   explicit Sequential(std::string name = "");
   Sequential(std::initializer_list<LayerArg> layers, std::string name = "");
+  std::shared_ptr<layers::Layer> clone_shared() const override { return std::make_shared<Sequential>(*this); }
   // Appends a layer (or sets the input when given keras::Input).
   void add(LayerArg layer);
   // Removes the last layer.
   void pop();
+ private:
+  void set_input(const KerasTensor& input);
 };
 
 }  // namespace keras

@@ -24,17 +24,6 @@ Tensor softmax_impl(const char* name, const Tensor& x, int axis, bool log) {
   });
 }
 
-// The logits behind a softmax output, if it was recorded by ops::softmax over
-// the last axis; lets crossentropy on probabilities use the stable fused path
-// (as Keras does with the logits it keeps on softmax outputs).
-Tensor softmax_logits(const Tensor& output) {
-  auto* impl = output.impl();
-  if (!impl || !impl->grad_fn || std::string(impl->grad_fn->op) != "softmax") return Tensor();
-  const Tensor& logits = impl->grad_fn->inputs[0];
-  if (!logits.defined() || logits.shape() != output.shape()) return Tensor();
-  return logits;
-}
-
 void check_labels(const char* op, const Tensor& labels, std::int64_t classes) {
   double lo, hi;
   if (!labels.device().is_cpu() || labels.size() == 0) return;
@@ -91,8 +80,6 @@ Tensor sparse_categorical_crossentropy(const Tensor& target, const Tensor& outpu
               shape_str(expect), ")");
   if (labels.dtype() == float32) labels = cast(labels, int64);
   if (from_logits) return sparse_from_logits(labels, output, label_smoothing);
-  Tensor logits = softmax_logits(output);
-  if (logits.defined()) return sparse_from_logits(labels, logits, label_smoothing);
   std::int64_t c = output.shape(-1);
   check_labels(op, labels, c);
   Tensor t = one_hot(labels, c);
@@ -113,8 +100,7 @@ Tensor categorical_crossentropy(const Tensor& target, const Tensor& output, bool
   Tensor t = target.dtype() == float32 ? target : cast(target, float32);
   std::int64_t c = output.shape(-1);
   if (label_smoothing > 0) t = add(multiply(t, full_like(t, 1.0 - label_smoothing)), full_like(t, label_smoothing / c));
-  Tensor logits = from_logits ? output : softmax_logits(output);
-  if (logits.defined()) return negative(sum(multiply(t, log_softmax(logits, -1)), {-1}));
+  if (from_logits) return negative(sum(multiply(t, log_softmax(output, -1)), {-1}));
   Tensor p = divide(output, sum(output, {-1}, true));
   p = clip(p, kEpsilon, 1.0 - kEpsilon);
   return negative(sum(multiply(t, log(p)), {-1}));

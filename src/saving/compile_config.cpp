@@ -153,7 +153,7 @@ MetricArg metric_from_config(const json& j) {
 
 // A per-output list from null, a value, a list or a {output_name: value} map.
 std::vector<json> per_output(const json& j, const Model& model, const char* what) {
-  std::size_t n = model.num_outputs();
+  std::size_t n = static_cast<std::size_t>(model.num_outputs());
   auto names = model.output_names();
   if (j.is_null()) return std::vector<json>(n, json(nullptr));
   if (j.is_object() && !j.contains("class_name")) {

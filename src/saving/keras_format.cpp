@@ -9,6 +9,7 @@
 // [iteration, learning_rate, slots...] under "optimizer/vars/".
 #include <zip.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -23,20 +24,32 @@ std::string join(const std::string& a, const std::string& b) { return a.empty() 
 
 // A layer's own variables (not its sublayers'), trainable ones first.
 std::vector<Variable> own_variables(const layers::Layer& layer) {
-  if (dynamic_cast<const Model*>(&layer)) return {};
   std::vector<Variable> t, n;
-  for (auto& v : layer.weights()) (v.trainable() ? t : n).push_back(v);
+  for (auto& v : layer.own_weights()) (v.trainable() ? t : n).push_back(v);
   t.insert(t.end(), n.begin(), n.end());
   return t;
 }
 
-// Calls f(path, layer) for the model and every layer below it, in Keras's order.
+// Keras visits a layer's attributes sorted by name, private ("_x") ones last.
+bool attribute_before(const layers::Layer::Tracked& a, const layers::Layer::Tracked& b) {
+  auto key = [](const std::string& s) { return !s.empty() && s[0] == '_' ? "~" + s : s; };
+  return key(a.attribute) < key(b.attribute);
+}
+
+// Calls f(path, layer) for the model and every layer below it, in Keras's
+// order: a model's layers under "layers/<snake_case class>", a layer's own
+// sub-layers under their attribute names.
 template <class F>
 void walk(const std::string& path, const layers::Layer& layer, std::set<const layers::Layer*>& seen, F&& f) {
   if (!seen.insert(&layer).second) return;
   f(path, layer);
   auto* m = dynamic_cast<const Model*>(&layer);
-  if (!m) return;
+  if (!m) {
+    auto subs = layer.sublayers();
+    std::stable_sort(subs.begin(), subs.end(), attribute_before);
+    for (auto& sub : subs) walk(join(path, sub.attribute), *sub.layer, seen, f);
+    return;
+  }
   std::map<std::string, int> used;
   for (auto& l : keras_layer_order(*m)) {
     std::string name = snake_case(l->class_name());

@@ -48,7 +48,7 @@ json tensor_json(const KerasTensor& t, const std::map<const layers::Layer*, std:
           {"config",
            {{"shape", shape_to_json(t.shape())},
             {"dtype", dtype_name(t.dtype())},
-            {"keras_history", {t.source()->name(), local_index(nodes, t.node().get()), 0}}}}};
+            {"keras_history", {t.source()->name(), local_index(nodes, t.node().get()), t.tensor_index()}}}}};
 }
 
 // --- reading ---
@@ -184,7 +184,7 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
     std::string name;
     std::shared_ptr<layers::Layer> layer;  // null for inputs
     std::vector<NodeSpec> nodes;
-    std::vector<KerasTensor> outputs;  // one per processed node
+    std::vector<std::vector<KerasTensor>> outputs;  // per processed node, every output
   };
   std::vector<Entry> entries;
   std::map<std::string, std::size_t> index;
@@ -196,7 +196,7 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
     KERAS_CHECK(!index.count(e.name), ValueError, "Model \"", model_name, "\": the layer name \"", e.name,
                 "\" appears twice in the config");
     if (cls == "InputLayer") {
-      e.outputs.push_back(input_from_config(c));
+      e.outputs.push_back({input_from_config(c)});
     } else {
       e.layer = layers::from_config(cls, c);
       e.nodes = parse_inbound_nodes(lj, e.name);
@@ -208,10 +208,12 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
     auto it = index.find(r.layer);
     KERAS_CHECK(it != index.end(), ValueError, "Model \"", model_name, "\": layer \"", user, "\" refers to layer \"",
                 r.layer, "\", which is not in the config");
-    KERAS_CHECK(r.tensor == 0, ValueError, "Model \"", model_name, "\": layer \"", r.layer,
-                "\" has one output per call, but tensor_index ", r.tensor, " is requested by \"", user, "\"");
     auto& outs = entries[it->second].outputs;
-    return r.node >= 0 && r.node < static_cast<int>(outs.size()) ? &outs[r.node] : nullptr;
+    if (r.node < 0 || r.node >= static_cast<int>(outs.size())) return nullptr;
+    KERAS_CHECK(r.tensor >= 0 && r.tensor < static_cast<int>(outs[r.node].size()), ValueError, "Model \"",
+                model_name, "\": layer \"", r.layer, "\" has ", outs[r.node].size(),
+                " outputs per call, but tensor_index ", r.tensor, " is requested by \"", user, "\"");
+    return &outs[r.node][r.tensor];
   };
   // Calls each layer's nodes in order once their inputs exist; shared
   // layers may need several passes (Keras defers such nodes the same way).
@@ -228,7 +230,9 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
           args.push_back(*t);
         }
         if (args.size() < spec.inputs.size()) break;
-        e.outputs.push_back(spec.list_call ? (*e.layer)(args) : (*e.layer)(args[0]));
+        auto outs = e.layer->call_all(args);
+        outs[0].node()->list_call = spec.list_call;
+        e.outputs.push_back(std::move(outs));
         progress = true;
       }
     }
@@ -318,7 +322,7 @@ json functional_config(const Model& model) {
     for (const GraphNode* n : nodes[l.get()]) {
       if (n->inputs.empty()) continue;
       json arg;
-      if (n->inputs.size() == 1) {
+      if (!n->list_call) {
         arg = tensor_json(n->inputs[0], nodes);
       } else {
         arg = json::array();
@@ -331,7 +335,7 @@ json functional_config(const Model& model) {
   }
   auto endpoints = [&](const std::vector<KerasTensor>& ts) {
     json j = json::array();
-    for (auto& t : ts) j.push_back({t.source()->name(), local_index(nodes, t.node().get()), 0});
+    for (auto& t : ts) j.push_back({t.source()->name(), local_index(nodes, t.node().get()), t.tensor_index()});
     return j;
   };
   return {{"name", model.name()},

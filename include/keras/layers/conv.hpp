@@ -42,15 +42,16 @@ class Conv : public Layer {
  public:
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
-  // Conv2D with a bias and relu, relu6, sigmoid, tanh or elu followed by
-  // MaxPooling2D with strides = pool_size and "valid" padding: one op
-  // (ops::conv_bias_activation_max_pool).
-  Tensor call_fused(Layer& next, const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
   nlohmann::json get_config() const override;
   int filters() const { return filters_; }
   const Variable& kernel() const { return kernel_; }
   const Variable& bias() const { return bias_; }
+  bool use_bias() const { return o_.use_bias; }
+  const activations::Activation& activation() const { return activation_; }
+  const std::vector<int>& strides() const { return strides_; }
+  const std::vector<int>& dilation_rate() const { return dilation_; }
+  const std::string& padding() const { return o_.padding; }
 
  protected:
   Conv(int rank, const char* prefix, int filters, Ints kernel_size, activations::Activation activation,

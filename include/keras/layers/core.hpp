@@ -26,6 +26,8 @@ class Dense : public Layer {
   int units() const { return units_; }
   const Variable& kernel() const { return kernel_; }
   const Variable& bias() const { return bias_; }
+  bool use_bias() const { return o_.use_bias; }
+  const activations::Activation& activation() const { return activation_; }
 
  private:
   int units_;
@@ -40,6 +42,7 @@ class Activation : public Layer {
   KERAS_LAYER_CLASS(Activation)
   Tensor call(const Tensor& x, bool training) override;
   nlohmann::json get_config() const override;
+  const activations::Activation& activation() const { return activation_; }
 
  private:
   activations::Activation activation_;

@@ -51,27 +51,64 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // Builds if needed (checking the input against the built shape), then calls.
   Tensor operator()(const Tensor& x, bool training = false);
-  // Runs this layer and then `next` on its output as one fused step, when
-  // this layer knows how (a Sequential model asks each layer about the one
-  // after it); returns an undefined tensor otherwise, and the caller runs
-  // the two layers one after the other. The result must equal
-  // next(this(x)). The default fuses nothing.
-  virtual Tensor call_fused(Layer& next, const Tensor& x, bool training);
   // Several inputs (merge layers): builds if needed, then call_n().
   Tensor operator()(const std::vector<Tensor>& xs, bool training = false);
+  // Every output of a call (layers with several outputs): builds if needed,
+  // then call_outputs().
+  std::vector<Tensor> call_all(const std::vector<Tensor>& xs, bool training = false);
 
   // Functional API: records a call on symbolic tensors and returns its
   // output. The layer object itself goes into the graph when it is owned by
   // a std::shared_ptr; otherwise a copy does (the first call makes it, later
-  // calls on the same object reuse it, so the layer is shared).
+  // calls on the same object reuse it, so the layer is shared). A layer with
+  // several outputs throws here: call_all() returns them all.
   KerasTensor operator()(const KerasTensor& x);
   KerasTensor operator()(const std::vector<KerasTensor>& xs);
+  std::vector<KerasTensor> call_all(const std::vector<KerasTensor>& xs);
 
   // Multi-input layers override these; the defaults accept exactly one
   // input and forward to build / call / compute_output_shape.
   virtual void build_n(const std::vector<Shape>& input_shapes);
   virtual Tensor call_n(const std::vector<Tensor>& inputs, bool training);
   virtual Shape compute_output_shape_n(const std::vector<Shape>& input_shapes) const;
+
+  // Several outputs (e.g. an RNN with return_state): override all three.
+  // The defaults give one output, from call_n / compute_output_shape_n.
+  virtual int num_outputs() const { return 1; }
+  virtual std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool training);
+  virtual std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const;
+
+  // Masks, as Keras defines them: a bool (uint8) tensor per input, or an
+  // undefined tensor for none. A layer that consumes masks overrides
+  // call_masked (the default ignores them). compute_mask gives the mask of
+  // each output: by default the first input's mask when supports_masking()
+  // (layers that keep the time axis), none otherwise.
+  virtual std::vector<Tensor> call_masked(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks,
+                                          bool training);
+  virtual std::vector<Tensor> compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const;
+  bool supports_masking() const { return supports_masking_; }
+  // True when compute_mask may give a mask for inputs that have none
+  // (Masking, Embedding with mask_zero): the executor then tracks masks.
+  virtual bool creates_mask() const { return false; }
+
+  // Layers that own layers: sub-layers are tracked under an attribute name
+  // (the name Keras's .keras files use in weight paths, e.g. "dense_1" for
+  // self.dense_1). weights(), trainable flags, count_params(), get/set_weights
+  // and saving recurse into them.
+  template <class L>
+  std::shared_ptr<L> track(const std::string& attribute, std::shared_ptr<L> layer) {
+    track_layer(attribute, layer);
+    return layer;
+  }
+  struct Tracked {
+    std::string attribute;
+    std::shared_ptr<Layer> layer;
+  };
+  // The directly owned sub-layers (a Model's are its layers).
+  virtual std::vector<Tracked> sublayers() const { return sublayers_; }
+  // This layer's own variables, without its sub-layers'.
+  const std::vector<Variable>& own_weights() const { return weights_; }
+
   // A heap copy of this layer (KERAS_LAYER_CLASS defines it).
   virtual std::shared_ptr<Layer> clone_shared() const;
   // The layer that graph calls on this object use (itself, or its copy).
@@ -80,7 +117,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
   bool trainable() const { return trainable_; }
-  // Frozen layers keep their weights during fit.
+  // Frozen layers keep their weights during fit; as in Keras, setting it
+  // sets every sub-layer (a frozen BatchNormalization runs in inference mode).
   void set_trainable(bool t);
   bool built() const { return built_; }
   // The input shape build() was called with (batch dimension -1).
@@ -119,12 +157,17 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Throws ValueError "Input 0 of layer "<name>" is incompatible: expected
   // ..., received shape ..." unless `ok`.
   void check_input(bool ok, const std::string& expected, const Shape& received) const;
+  void track_layer(const std::string& attribute, std::shared_ptr<Layer> layer);
+  void set_path_prefix(const std::string& prefix);
 
   std::string name_;
   bool trainable_ = true;
   bool built_ = false;
   Shape build_shape_;
   std::vector<Variable> weights_;
+  std::vector<Tracked> sublayers_;
+  std::string path_prefix_;  // "outer/" for a sub-layer: its weights' paths
+  bool supports_masking_ = false;
   int num_nodes_ = 0;
   std::shared_ptr<Layer> graph_copy_;  // see operator()(KerasTensor)
 };
