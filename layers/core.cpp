@@ -24,6 +24,7 @@ Dense::Dense(int units, activations::Activation activation, DenseOptions o)
     : Layer(o.name.empty() ? unique_name("dense") : o.name), units_(units), activation_(std::move(activation)),
       o_(std::move(o)) {
   KERAS_CHECK(units > 0, ValueError, "Dense: units must be a positive integer. Received: units=", units);
+  supports_masking_ = true;  // as Keras: a mask over the time axis passes through
 }
 
 void Dense::build(const Shape& s) {
