@@ -19,6 +19,43 @@ import numpy as np  # noqa: E402
 passed = failed = 0
 
 
+# The custom layers of tests/custom_layers.hpp, as a Keras user writes them.
+class ScaleShift(keras.layers.Layer):
+    """Two outputs: x * w and x - w."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(name="w", shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, x):
+        return [x * self.w, x - self.w]
+
+    def compute_output_shape(self, input_shape):
+        return [input_shape, input_shape]
+
+
+class Residual(keras.layers.Layer):
+    """x + outer(inner(x)), owning two Dense layers."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.inner = keras.layers.Dense(units, activation="relu")
+        self.outer = keras.layers.Dense(units)
+
+    def build(self, input_shape):
+        self.inner.build(input_shape)
+        self.outer.build(tuple(input_shape[:-1]) + (self.units,))
+
+    def call(self, x):
+        return x + self.outer(self.inner(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+CUSTOM_OBJECTS = {"ScaleShift": ScaleShift, "Residual": Residual}
+
+
 def check(ok, what, detail=""):
     global passed, failed
     if ok:
@@ -59,7 +96,7 @@ def main(directory):
             if not os.path.exists(path):
                 continue
             try:
-                model = keras.saving.load_model(path)
+                model = keras.saving.load_model(path, custom_objects=CUSTOM_OBJECTS)
             except Exception as e:  # report and go on with the other files
                 check(False, f"{name}{ext}: loads", f"{type(e).__name__}: {e}")
                 continue
@@ -81,7 +118,7 @@ def main(directory):
         kpath = os.path.join(directory, name + ".keras")
         if os.path.exists(wpath) and os.path.exists(kpath):
             try:
-                model = keras.saving.load_model(kpath, compile=False)
+                model = keras.saving.load_model(kpath, compile=False, custom_objects=CUSTOM_OBJECTS)
                 for w in model.weights:
                     w.assign(np.zeros(w.shape, w.dtype))
                 model.load_weights(wpath)

@@ -57,16 +57,15 @@ void Model::plan() {
                                                  is_functional() || layers_.empty() ? name_ : layers_[0]->name());
   // Layers: the inputs, then each layer once in execution order; names unique.
   std::map<std::string, const layers::Layer*> by_name;
-  std::vector<std::shared_ptr<layers::Layer>> layers;
   for (auto& l : exec->layers()) {
     auto [it, inserted] = by_name.emplace(l->name(), l.get());
     if (!inserted && it->second != l.get())
       throw ValueError("The name \"" + l->name() + "\" is used 2 times in the model \"" + name_ +
                        "\". All layer names should be unique.");
-    layers.push_back(l);
   }
   executor_ = std::move(exec);
-  if (is_functional()) layers_ = std::move(layers);
+  // model.layers in Keras's order (weights, optimizer slots and files follow it).
+  if (is_functional()) layers_ = saving::keras_layer_order(*this);
   input_shape_ = inputs_[0].shape();
   input_dtype_ = inputs_[0].dtype();
   build_shape_ = input_shape_;

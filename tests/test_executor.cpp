@@ -8,6 +8,7 @@
 #include "keras/layers/registry.hpp"
 #include "saving/h5.hpp"
 #include "saving/internal.hpp"
+#include "custom_layers.hpp"
 #include "test_helpers.hpp"
 
 using keras::Shape;
@@ -108,60 +109,10 @@ TEST_CASE("executor: evaluate and train_on_batch compute the same loss on satura
 
 namespace {
 
-// Two outputs from one call: x * w and x - w.
-class ScaleShift : public layers::Layer {
- public:
-  explicit ScaleShift(std::string name = "") : Layer(name.empty() ? unique_name("scale_shift") : std::move(name)) {}
-  KERAS_LAYER_CLASS(ScaleShift)
-  void build(const Shape& s) override { w_ = add_weight("w", {s.back()}, "ones"); }
-  Tensor call(const Tensor& x, bool training) override { return call_outputs({x}, training)[0]; }
-  int num_outputs() const override { return 2; }
-  std::vector<Tensor> call_outputs(const std::vector<Tensor>& xs, bool) override {
-    return {ops::multiply(xs[0], w_.value()), ops::subtract(xs[0], w_.value())};
-  }
-  std::vector<Shape> compute_output_shapes(const std::vector<Shape>& s) const override { return {s[0], s[0]}; }
-
- private:
-  keras::Variable w_;
-};
-
-// A residual block that owns two Dense layers.
-class Residual : public layers::Layer {
- public:
-  explicit Residual(int units, std::string name = "")
-      : Layer(name.empty() ? unique_name("residual") : std::move(name)), units_(units) {
-    inner_ = track("inner", std::make_shared<layers::Dense>(units, "relu"));
-    outer_ = track("outer", std::make_shared<layers::Dense>(units));
-  }
-  KERAS_LAYER_CLASS(Residual)
-  Tensor call(const Tensor& x, bool training) override {
-    return ops::add(x, (*outer_)((*inner_)(x, training), training));
-  }
-  nlohmann::json get_config() const override {
-    auto c = Layer::get_config();
-    c["units"] = units_;
-    return c;
-  }
-
- private:
-  int units_;
-  std::shared_ptr<layers::Dense> inner_, outer_;
-};
-
-const bool registered = [] {
-  layers::register_layer("ScaleShift", [](const nlohmann::json& c) -> std::shared_ptr<layers::Layer> {
-    return std::make_shared<ScaleShift>(c.at("name").get<std::string>());
-  });
-  layers::register_layer("Residual", [](const nlohmann::json& c) -> std::shared_ptr<layers::Layer> {
-    return std::make_shared<Residual>(c.at("units").get<int>(), c.at("name").get<std::string>());
-  });
-  return true;
-}();
-
 keras::Model two_output_model() {
   auto in = keras::Input({4}, "features");
   auto h = layers::Dense(6, "tanh", {.name = "hidden"})(in);
-  auto outs = std::make_shared<ScaleShift>("split")->call_all({h});
+  auto outs = std::make_shared<testing::ScaleShift>("split")->call_all({h});
   REQUIRE(outs.size() == 2);
   CHECK(outs[1].tensor_index() == 1);
   auto a = layers::Dense(2, {}, {.name = "a"})(outs[0]);
@@ -172,10 +123,10 @@ keras::Model two_output_model() {
 }  // namespace
 
 TEST_CASE("executor: a layer with two outputs trains, saves and loads in both formats") {
-  REQUIRE(registered);
+  REQUIRE(testing::custom_layers_registered);
   keras::utils::set_random_seed(7);
   keras::Model m = two_output_model();
-  CHECK_THROWS_WITH_AS(ScaleShift()(keras::Input({3})), doctest::Contains("returns 2 outputs"), keras::ValueError);
+  CHECK_THROWS_WITH_AS(testing::ScaleShift()(keras::Input({3})), doctest::Contains("returns 2 outputs"), keras::ValueError);
   m.compile("adam", std::vector<keras::LossArg>{"mse", "mse"});
   Tensor x = random_tensor({64, 4}, -1, 1, 1), ya = random_tensor({64, 2}, -1, 1, 2), yb = random_tensor({64, 1}, -1, 1, 3);
   auto h = m.fit({x}, {ya, yb}, {.batch_size = 16, .epochs = 8, .verbose = 0});
@@ -197,8 +148,8 @@ TEST_CASE("executor: a layer with two outputs trains, saves and loads in both fo
 }
 
 TEST_CASE("executor: a layer owning two Dense layers: weights, trainable, Keras's nested .keras paths") {
-  REQUIRE(registered);
-  auto block = std::make_shared<Residual>(5, "block");
+  REQUIRE(testing::custom_layers_registered);
+  auto block = std::make_shared<testing::Residual>(5, "block");
   keras::Sequential m({keras::Input({5}), block, layers::Dense(1, {}, {.name = "head"})}, "nested");
   CHECK(block->weights().size() == 4);
   CHECK(block->count_params() == 2 * (5 * 5 + 5));

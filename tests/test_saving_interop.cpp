@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "keras/saving.hpp"
+#include "custom_layers.hpp"
 #include "saving/h5.hpp"
 #include "test_helpers.hpp"
 
@@ -104,8 +105,24 @@ TEST_CASE("interop: models saved here for real Keras to load") {
   cnn.save(dir + "/cnn.keras");
   write_io(dir, "cnn", cnn, {cx.slice(0, 4)});
 
+  // Custom layers (defined again in scripts/check_in_keras.py): one with two
+  // outputs, one that owns two Dense layers.
+  REQUIRE(custom_layers_registered);
+  auto ci = keras::Input({4}, "features");
+  auto split = std::make_shared<ScaleShift>("split")->call_all({layers::Dense(5, "tanh")(ci)});
+  auto res = std::make_shared<Residual>(5, "block")->operator()(split[1]);
+  keras::Model custom({ci}, {layers::Dense(2, {}, {.name = "left"})(split[0]), layers::Dense(1, {}, {.name = "right"})(res)},
+                      "custom");
+  custom.compile("adam", std::vector<keras::LossArg>{"mse", "mse"});
+  Tensor ux = random_tensor({16, 4}, -1, 1, 51);
+  custom.fit({ux}, {random_tensor({16, 2}, -1, 1, 52), random_tensor({16, 1}, -1, 1, 53)},
+             {.batch_size = 8, .epochs = 2, .verbose = 0});
+  custom.save(dir + "/custom.h5");
+  custom.save(dir + "/custom.keras");
+  write_io(dir, "custom", custom, {ux});
+
   // Read back here too, so the files are checked even without Python.
-  for (std::string name : {"mlp", "functional", "cnn"})
+  for (std::string name : {"mlp", "functional", "cnn", "custom"})
     for (std::string ext : {".h5", ".keras"}) {
       INFO(name, ext);
       keras::Model r = keras::models::load_model(dir + "/" + name + ext);

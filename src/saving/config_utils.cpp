@@ -1,6 +1,8 @@
 // Helpers for Keras's JSON configs (see config_utils.hpp).
 #include "saving/config_utils.hpp"
 
+#include <set>
+
 #include "keras/models.hpp"
 
 namespace keras::saving {
@@ -89,9 +91,27 @@ void require_null(const json& config, const std::string& arg, const std::string&
               " is not supported yet; received ", config.contains(arg) ? config[arg].dump() : "");
 }
 
+namespace {
+// The keras.layers classes this library implements. Other classes are a
+// user's: Keras finds them by registered name (custom_objects), not module.
+bool keras_layer_class(const std::string& cls) {
+  static const std::set<std::string> names = {
+      "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "BatchNormalization", "Concatenate",
+      "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dot", "Dropout", "Flatten",
+      "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "InputLayer",
+      "LayerNormalization", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Reshape",
+      "SeparableConv2D", "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D"};
+  return names.count(cls) > 0;
+}
+}  // namespace
+
 json serialize_layer(const layers::Layer& layer) {
   std::string cls = layer.class_name();
   json j = {{"module", "keras.layers"}, {"class_name", cls}, {"config", layer.get_config()}, {"registered_name", nullptr}};
+  if (!keras_layer_class(cls) && cls != "Sequential" && cls != "Functional") {
+    j["module"] = nullptr;
+    j["registered_name"] = cls;
+  }
   if (cls == "Sequential") {
     j["module"] = "keras";
   } else if (cls == "Functional") {
