@@ -150,6 +150,9 @@ struct Trainer {
     const Tensors& y_pred = r.outputs;
     update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
+
+  // The "val_" logs of one pass over the validation data.
+  Logs validate(const ValidationData& val, std::int64_t batch);
 };
 
 namespace {
@@ -271,6 +274,17 @@ const losses::Loss& Model::loss() const {
 
 History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) { return fit(Tensors{x}, Tensors{y}, std::move(o)); }
 
+Logs Trainer::validate(const ValidationData& val, std::int64_t batch) {
+  std::int64_t vn = val.x[0].shape()[0];
+  reset_metrics();
+  for (std::int64_t b = 0; b < vn; b += batch) {
+    std::int64_t e = std::min(vn, b + batch);
+    test_step(slice_all(val.x, b, e), slice_all(val.y, b, e),
+              val.sample_weight.defined() ? val.sample_weight.slice(b, e) : Tensor());
+  }
+  return logs("val_");
+}
+
 History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   KERAS_CHECK(compiled(), ValueError, "You must call compile() before fit() on model \"", name_, "\"");
   KERAS_CHECK(o.batch_size > 0, ValueError, "fit: batch_size must be positive, received ", o.batch_size);
@@ -342,17 +356,9 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
     Logs logs = t.logs();
     KERAS_CHECK(std::isfinite(logs["loss"]), RuntimeError, "fit: the loss of model \"", name_, "\" became ",
                 logs["loss"], " in epoch ", epoch + 1, " (check the learning rate and the input data)");
-    if (val.defined() && (epoch + 1 - o.initial_epoch) % std::max(1, o.validation_freq) == 0) {
-      int vbs = o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size;
-      std::int64_t vn = val.x[0].shape()[0];
-      t.reset_metrics();
-      for (std::int64_t b = 0; b < vn; b += vbs) {
-        std::int64_t e = std::min(vn, b + vbs);
-        t.test_step(slice_all(val.x, b, e), slice_all(val.y, b, e),
-                    val.sample_weight.defined() ? val.sample_weight.slice(b, e) : Tensor());
-      }
-      for (auto& [k, v] : t.logs("val_")) logs[k] = v;
-    }
+    if (val.defined() && (epoch + 1 - o.initial_epoch) % std::max(1, o.validation_freq) == 0)
+      for (auto& [k, v] : t.validate(val, o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size))
+        logs[k] = v;
     cbs.on_epoch_end(epoch, logs);
   }
   cbs.on_train_end(empty);

@@ -176,6 +176,32 @@ std::shared_ptr<Model> sequential_from_config(const json& config) {
   return model;
 }
 
+// Calls each layer's nodes in order once their inputs exist; shared
+// layers may need several passes (Keras defers such nodes the same way).
+template <class Entries, class Lookup>
+void call_nodes(Entries& entries, Lookup& lookup) {
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (auto& e : entries) {
+      while (e.layer && e.outputs.size() < e.nodes.size()) {
+        const NodeSpec& spec = e.nodes[e.outputs.size()];
+        std::vector<KerasTensor> args;
+        for (auto& r : spec.inputs) {
+          const KerasTensor* t = lookup(r, e.name);
+          if (!t) break;
+          args.push_back(*t);
+        }
+        if (args.size() < spec.inputs.size()) break;
+        auto outs = e.layer->call_all(args);
+        outs[0].node()->list_call = spec.list_call;
+        e.outputs.push_back(std::move(outs));
+        progress = true;
+      }
+    }
+  }
+}
+
 std::shared_ptr<Model> functional_from_config(const json& config) {
   std::string model_name = name_from_config(config);
   KERAS_CHECK(config.contains("layers") && config["layers"].is_array(), ValueError, "Model \"", model_name,
@@ -215,28 +241,7 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
                 " outputs per call, but tensor_index ", r.tensor, " is requested by \"", user, "\"");
     return &outs[r.node][r.tensor];
   };
-  // Calls each layer's nodes in order once their inputs exist; shared
-  // layers may need several passes (Keras defers such nodes the same way).
-  bool progress = true;
-  while (progress) {
-    progress = false;
-    for (auto& e : entries) {
-      while (e.layer && e.outputs.size() < e.nodes.size()) {
-        const NodeSpec& spec = e.nodes[e.outputs.size()];
-        std::vector<KerasTensor> args;
-        for (auto& r : spec.inputs) {
-          const KerasTensor* t = lookup(r, e.name);
-          if (!t) break;
-          args.push_back(*t);
-        }
-        if (args.size() < spec.inputs.size()) break;
-        auto outs = e.layer->call_all(args);
-        outs[0].node()->list_call = spec.list_call;
-        e.outputs.push_back(std::move(outs));
-        progress = true;
-      }
-    }
-  }
+  call_nodes(entries, lookup);
   for (auto& e : entries)
     if (e.layer && e.outputs.size() < e.nodes.size()) {
       const NodeSpec& spec = e.nodes[e.outputs.size()];
