@@ -47,12 +47,6 @@ DType dtype_from_config(const json& config, const std::string& layer) {
   }
 }
 
-void require_float32(const json& config, const std::string& layer) {
-  DType t = dtype_from_config(config, layer);
-  KERAS_CHECK(t == float32, ValueError, "Layer \"", layer, "\": only float32 layers are supported, received dtype ",
-              dtype_name(t));
-}
-
 std::string name_from_config(const json& config) {
   if (config.contains("name") && config["name"].is_string()) return config["name"].get<std::string>();
   return "";
@@ -63,17 +57,11 @@ void apply_common(layers::Layer& layer, const json& config) {
 }
 
 activations::Activation activation_from_config(const json& j, const std::string& layer) {
-  if (j.is_null()) return activations::Activation();
-  if (j.is_string()) return activations::Activation(j.get<std::string>());
-  if (j.is_object()) {
-    // Keras 3 serializes a function as {"class_name": "function", "config": "relu", ...}.
-    if (j.contains("config") && j["config"].is_string()) return activations::Activation(j["config"].get<std::string>());
-    if (j.contains("registered_name") && j["registered_name"].is_string())
-      return activations::Activation(j["registered_name"].get<std::string>());
-    if (j.contains("class_name") && j["class_name"].is_string())
-      return activations::Activation(j["class_name"].get<std::string>());
+  try {
+    return activations::deserialize(j);
+  } catch (const ValueError& e) {
+    throw ValueError("Layer \"" + layer + "\": cannot read activation: " + e.what());
   }
-  throw ValueError("Layer \"" + layer + "\": cannot read activation " + j.dump());
 }
 
 initializers::InitializerArg initializer_from_config(const json& j, const std::string& layer, const std::string& arg) {
@@ -84,9 +72,50 @@ initializers::InitializerArg initializer_from_config(const json& j, const std::s
   }
 }
 
-void require_null(const json& config, const std::string& arg, const std::string& layer) {
-  KERAS_CHECK(!config.contains(arg) || config[arg].is_null(), ValueError, "Layer \"", layer, "\": ", arg,
-              " is not supported yet; received ", config.contains(arg) ? config[arg].dump() : "");
+namespace {
+// A value that leaves the layer as the project implements it.
+bool is_default(const std::string& arg, const json& v) {
+  if (v.is_null()) return true;
+  if (arg == "lora_rank") return v == 0;
+  return false;
+}
+
+bool unsupported(const std::string& key) {
+  auto ends_with = [&](const char* suffix) {
+    std::string s(suffix);
+    return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends_with("_regularizer") || ends_with("_constraint") || key == "noise_shape" || key == "lora_rank" ||
+         key == "quantization_config" || key == "ignore_class";
+}
+
+bool keeps_any_dtype(const std::string& class_name) {
+  return class_name == "InputLayer" || class_name == "Sequential" || class_name == "Functional" ||
+         class_name == "Model";
+}
+}  // namespace
+
+void throw_unsupported(const json& config, const std::string& class_name, const std::string& arg) {
+  const std::string v = config.contains(arg) ? config[arg].dump() : "null";
+  throw ValueError("Layer \"" + name_from_config(config) + "\" (" + class_name + "): " + arg +
+                   " is not supported; received " + (v.size() > 200 ? v.substr(0, 200) + "..." : v));
+}
+
+void check_supported_args(const json& config, const std::string& class_name) {
+  if (!config.is_object()) return;
+  for (const auto& [key, v] : config.items())
+    if (unsupported(key) && !is_default(key, v)) throw_unsupported(config, class_name, key);
+  if (!keeps_any_dtype(class_name) && dtype_from_config(config, name_from_config(config)) != float32)
+    throw_unsupported(config, class_name, "dtype");
+}
+
+initializers::InitializerArg read_init(const json& c, const char* key, const char* fallback) {
+  if (!c.contains(key) || c.at(key).is_null()) return fallback;
+  return initializer_from_config(c.at(key), name_from_config(c), key);
+}
+
+activations::Activation read_activation(const json& c) {
+  return activation_from_config(c.value("activation", json(nullptr)), name_from_config(c));
 }
 
 json serialize_layer(const layers::Layer& layer) {
