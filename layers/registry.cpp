@@ -15,7 +15,7 @@ registry::Registry<LayerFactory>& layers() {
 }  // namespace
 
 void register_layer(const std::string& class_name, LayerFactory factory, bool replace) {
-  layers().add(class_name, std::move(factory), /*builtin=*/false, replace);
+  layers().add_user(class_name, class_name, std::move(factory), replace);
 }
 
 void register_builtin_layer(const std::string& class_name, LayerFactory factory) {

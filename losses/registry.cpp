@@ -101,14 +101,12 @@ std::shared_ptr<Loss> deserialize(const json& j) {
 }
 
 json serialize(const Loss& loss) {
-  return {{"module", "keras.losses"}, {"class_name", loss.class_name()}, {"config", loss.get_config()},
-          {"registered_name", nullptr}};
+  return registry::serialized("keras.losses", loss.class_name(), loss.get_config());
 }
 
 void register_loss(const std::string& class_name, LossFactory factory, bool replace) {
-  KERAS_CHECK(!table().is_builtin(class_of(class_name)), ValueError, "register_loss: '", class_name,
-              "' is a built-in loss; use another name");
-  table().add(class_name, std::move(factory), /*builtin=*/false, replace);
+  if (table().is_builtin(class_of(class_name))) registry::throw_builtin("loss", class_name);
+  table().add_user(class_name, class_name, std::move(factory), replace);
 }
 
 std::vector<std::string> registered_losses() { return table().names(); }

@@ -108,14 +108,11 @@ std::shared_ptr<Optimizer> deserialize(const json& j) {
 }
 
 json serialize(const Optimizer& opt) {
-  return {{"module", "keras.optimizers"}, {"class_name", opt.class_name()}, {"config", opt.get_config()},
-          {"registered_name", nullptr}};
+  return registry::serialized("keras.optimizers", opt.class_name(), opt.get_config());
 }
 
 void register_optimizer(const std::string& class_name, OptimizerFactory factory, bool replace) {
-  KERAS_CHECK(!table().is_builtin(key_of(class_name)), ValueError, "register_optimizer: '", class_name,
-              "' is a built-in optimizer; use another name");
-  table().add(key_of(class_name), std::move(factory), /*builtin=*/false, replace);
+  table().add_user(key_of(class_name), class_name, std::move(factory), replace);
 }
 
 std::vector<std::string> registered_optimizers() { return table().names(); }

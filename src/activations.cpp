@@ -72,10 +72,8 @@ Activation deserialize(const nlohmann::json& j) {
 nlohmann::json serialize(const Activation& a) { return a.name; }
 
 void register_activation(const std::string& name, Fn fn, bool replace) {
-  KERAS_CHECK(!activations().is_builtin(name), ValueError, "register_activation: '", name,
-              "' is a built-in activation; register a user activation under another name");
   KERAS_CHECK(static_cast<bool>(fn), ValueError, "register_activation: '", name, "' needs a callable");
-  activations().add(name, std::move(fn), /*builtin=*/false, replace);
+  activations().add_user(name, name, std::move(fn), replace);
 }
 
 std::vector<std::string> registered_activations() { return activations().names(); }

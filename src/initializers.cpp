@@ -325,18 +325,14 @@ Factory find(const std::string& name) {
 InitializerPtr get(const std::string& name) { return find(name)(json::object()); }
 
 void register_initializer(const std::string& class_name, InitializerFactory factory, bool replace) {
-  KERAS_CHECK(!table().is_builtin(class_name) && !table().is_builtin(to_snake(class_name)), ValueError,
-              "register_initializer: '", class_name, "' is a built-in initializer; use another name");
-  table().add(class_name, std::move(factory), /*builtin=*/false, replace);
+  if (table().is_builtin(to_snake(class_name))) registry::throw_builtin("initializer", class_name);
+  table().add_user(class_name, class_name, std::move(factory), replace);
 }
 
 std::vector<std::string> registered_initializers() { return table().names(); }
 
 json serialize(const Initializer& init) {
-  return {{"module", "keras.initializers"},
-          {"class_name", init.class_name()},
-          {"config", init.get_config()},
-          {"registered_name", nullptr}};
+  return registry::serialized("keras.initializers", init.class_name(), init.get_config());
 }
 
 InitializerPtr deserialize(const json& config) {

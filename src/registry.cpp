@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 namespace keras::registry {
 
@@ -49,6 +50,14 @@ std::string unknown_message(const std::string& kind, const std::string& name, co
 
 void throw_taken(const std::string& kind, const std::string& name) {
   throw ValueError(kind + " '" + name + "' is already registered; pass replace=true to shadow it");
+}
+
+void throw_builtin(const std::string& kind, const std::string& name) {
+  throw ValueError("'" + name + "' is a built-in " + kind + " and cannot be registered; use another name");
+}
+
+nlohmann::json serialized(const std::string& module, const std::string& class_name, const nlohmann::json& config) {
+  return {{"module", module}, {"class_name", class_name}, {"config", config}, {"registered_name", nullptr}};
 }
 
 }  // namespace keras::registry

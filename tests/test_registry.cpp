@@ -214,5 +214,8 @@ TEST_CASE("registry: user initializers, losses, metrics, optimizers and layers l
   auto layer = layers::from_config("TestWideDense", json{{"units", 3}});
   CHECK(std::dynamic_pointer_cast<layers::Dense>(layer)->units() == 6);
   CHECK_FALSE(layers::is_builtin("TestWideDense"));
-  CHECK(message_of([] { layers::register_layer("Dense", nullptr); }).find("already registered") != std::string::npos);
+  CHECK(message_of([] { layers::register_layer("Dense", nullptr, /*replace=*/true); }).find("built-in") !=
+        std::string::npos);
+  CHECK(message_of([] { layers::register_layer("TestWideDense", nullptr); }).find("already registered") !=
+        std::string::npos);
 }

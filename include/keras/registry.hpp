@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "keras/errors.hpp"
 
 namespace keras::registry {
@@ -30,6 +32,11 @@ std::vector<std::string> closest(const std::string& name, const std::vector<std:
 std::string unknown_message(const std::string& kind, const std::string& name, const std::vector<std::string>& known);
 // "<Kind> 'name' is already registered; pass replace=true to shadow it"
 [[noreturn]] void throw_taken(const std::string& kind, const std::string& name);
+// "'name' is a built-in <kind> and cannot be registered; use another name"
+[[noreturn]] void throw_builtin(const std::string& kind, const std::string& name);
+// {"module": module, "class_name": ..., "config": ..., "registered_name": null}:
+// an object as Keras 3 serializes it.
+nlohmann::json serialized(const std::string& module, const std::string& class_name, const nlohmann::json& config);
 
 template <class Factory>
 class Registry {
@@ -52,6 +59,13 @@ class Registry {
   Factory at(const std::string& name) const {
     if (auto f = find(name)) return *f;
     throw ValueError(unknown_message(kind_, name, names()));
+  }
+  // A user entry under `key`; `name` (as the user spelled it) is in the
+  // errors. A built-in key raises ValueError; a taken user key raises
+  // unless `replace` is set.
+  void add_user(const std::string& key, const std::string& name, Factory f, bool replace) {
+    if (is_builtin(key)) throw_builtin(kind_, name);
+    add(key, std::move(f), /*builtin=*/false, replace);
   }
   bool contains(const std::string& name) const { return find(name).has_value(); }
   bool is_builtin(const std::string& name) const {

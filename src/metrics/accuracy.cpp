@@ -140,9 +140,8 @@ MetricFactory factory(const std::string& name) {
 }  // namespace
 
 void register_metric(const std::string& name, MetricFactory factory, bool replace) {
-  KERAS_CHECK(!table().is_builtin(name) && name != "accuracy" && name != "acc", ValueError, "register_metric: '",
-              name, "' is a built-in metric; use another name");
-  table().add(name, std::move(factory), /*builtin=*/false, replace);
+  if (name == "accuracy" || name == "acc") registry::throw_builtin("metric", name);
+  table().add_user(name, name, std::move(factory), replace);
 }
 
 std::vector<std::string> registered_metrics() { return table().names(); }

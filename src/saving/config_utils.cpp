@@ -2,6 +2,7 @@
 #include "saving/config_utils.hpp"
 
 #include "keras/models.hpp"
+#include "keras/registry.hpp"
 
 namespace keras::saving {
 
@@ -120,7 +121,7 @@ activations::Activation read_activation(const json& c) {
 
 json serialize_layer(const layers::Layer& layer) {
   std::string cls = layer.class_name();
-  json j = {{"module", "keras.layers"}, {"class_name", cls}, {"config", layer.get_config()}, {"registered_name", nullptr}};
+  json j = registry::serialized("keras.layers", cls, layer.get_config());
   if (cls == "Sequential") {
     j["module"] = "keras";
   } else if (cls == "Functional") {

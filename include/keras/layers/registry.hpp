@@ -19,8 +19,8 @@ namespace keras::layers {
 // Builds a layer from the "config" object of Keras's layer JSON.
 using LayerFactory = std::function<std::shared_ptr<Layer>(const nlohmann::json& config)>;
 
-// Registers the factory for `class_name`. A name already taken raises
-// ValueError unless `replace` is set (which shadows the earlier factory).
+// Registers a user layer class. A built-in class name raises ValueError; a
+// user name already taken raises unless `replace` is set.
 void register_layer(const std::string& class_name, LayerFactory factory, bool replace = false);
 // The built-in classes register with this (KERAS_REGISTER_BUILTIN_LAYER).
 void register_builtin_layer(const std::string& class_name, LayerFactory factory);
