@@ -305,9 +305,9 @@ std::shared_ptr<Layer> conv_from_config(const nlohmann::json& c) {
 
 }  // namespace
 
-KERAS_REGISTER_LAYER(Conv1D, conv_from_config<Conv1D>);
-KERAS_REGISTER_LAYER(Conv2D, conv_from_config<Conv2D>);
-KERAS_REGISTER_LAYER(Conv2DTranspose, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(Conv1D, conv_from_config<Conv1D>);
+KERAS_REGISTER_BUILTIN_LAYER(Conv2D, conv_from_config<Conv2D>);
+KERAS_REGISTER_BUILTIN_LAYER(Conv2DTranspose, [](const nlohmann::json& c) {
   Conv2DTransposeOptions o;
   o.strides = read_ints(c.value("strides", nlohmann::json(1)));
   o.padding = value_or<std::string>(c, "padding", "valid");
@@ -321,7 +321,7 @@ KERAS_REGISTER_LAYER(Conv2DTranspose, [](const nlohmann::json& c) {
                                                   read_activation(c), o),
                 c);
 });
-KERAS_REGISTER_LAYER(DepthwiseConv2D, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(DepthwiseConv2D, [](const nlohmann::json& c) {
   DepthwiseConv2DOptions o;
   o.strides = read_ints(c.value("strides", nlohmann::json(1)));
   o.padding = value_or<std::string>(c, "padding", "valid");
@@ -333,7 +333,7 @@ KERAS_REGISTER_LAYER(DepthwiseConv2D, [](const nlohmann::json& c) {
   o.name = name_of(c);
   return finish(std::make_shared<DepthwiseConv2D>(read_ints(c.at("kernel_size")), read_activation(c), o), c);
 });
-KERAS_REGISTER_LAYER(SeparableConv2D, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(SeparableConv2D, [](const nlohmann::json& c) {
   SeparableConv2DOptions o;
   o.strides = read_ints(c.value("strides", nlohmann::json(1)));
   o.padding = value_or<std::string>(c, "padding", "valid");

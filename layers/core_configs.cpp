@@ -18,35 +18,24 @@ std::shared_ptr<Layer> finish(std::shared_ptr<L> layer, const json& c) {
 
 std::shared_ptr<Layer> dense(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
-  for (const char* arg : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                          "bias_constraint", "quantization_config"})
-    saving::require_null(c, arg, name);
-  KERAS_CHECK(!c.contains("lora_rank") || c["lora_rank"].is_null() || c["lora_rank"] == 0, ValueError, "Layer \"",
-              name, "\": lora_rank is not supported yet; received ", c["lora_rank"].dump());
   KERAS_CHECK(c.contains("units") && c["units"].is_number_integer(), ValueError, "Layer \"", name,
               "\" (Dense): expected an integer \"units\" in the config, received ", c.dump());
   DenseOptions o;
   o.name = name;
   o.use_bias = c.value("use_bias", true);
-  if (c.contains("kernel_initializer"))
-    o.kernel_initializer = saving::initializer_from_config(c["kernel_initializer"], name, "kernel_initializer");
-  if (c.contains("bias_initializer"))
-    o.bias_initializer = saving::initializer_from_config(c["bias_initializer"], name, "bias_initializer");
-  auto act = saving::activation_from_config(c.value("activation", json(nullptr)), name);
-  return finish(std::make_shared<Dense>(c["units"].get<int>(), act, o), c);
+  o.kernel_initializer = saving::read_init(c, "kernel_initializer", "glorot_uniform");
+  o.bias_initializer = saving::read_init(c, "bias_initializer", "zeros");
+  return finish(std::make_shared<Dense>(c["units"].get<int>(), saving::read_activation(c), o), c);
 }
 
 std::shared_ptr<Layer> activation(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
   KERAS_CHECK(c.contains("activation"), ValueError, "Layer \"", name, "\" (Activation): the config has no \"activation\"");
   return finish(std::make_shared<Activation>(saving::activation_from_config(c["activation"], name), name), c);
 }
 
 std::shared_ptr<Layer> flatten(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
   if (c.contains("data_format") && !c["data_format"].is_null())
     KERAS_CHECK(c["data_format"] == "channels_last", ValueError, "Layer \"", name,
                 "\" (Flatten): only data_format=\"channels_last\" is supported; received ", c["data_format"].dump());
@@ -55,15 +44,12 @@ std::shared_ptr<Layer> flatten(const json& c) {
 
 std::shared_ptr<Layer> reshape(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
   KERAS_CHECK(c.contains("target_shape"), ValueError, "Layer \"", name, "\" (Reshape): the config has no \"target_shape\"");
   return finish(std::make_shared<Reshape>(saving::shape_from_json(c["target_shape"], "Reshape target_shape"), name), c);
 }
 
 std::shared_ptr<Layer> dropout(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
-  saving::require_null(c, "noise_shape", name);
   KERAS_CHECK(c.contains("rate") && c["rate"].is_number(), ValueError, "Layer \"", name,
               "\" (Dropout): expected a number \"rate\" in the config, received ", c.dump());
   return finish(std::make_shared<Dropout>(c["rate"].get<double>(), name), c);
@@ -82,19 +68,16 @@ std::shared_ptr<Layer> input_layer(const json& c) {
 template <class M>
 std::shared_ptr<Layer> merge(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
   return finish(std::make_shared<M>(name), c);
 }
 
 std::shared_ptr<Layer> concatenate(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
   return finish(std::make_shared<Concatenate>(c.value("axis", -1), name), c);
 }
 
 std::shared_ptr<Layer> dot(const json& c) {
   std::string name = saving::name_from_config(c);
-  saving::require_float32(c, name);
   KERAS_CHECK(c.contains("axes"), ValueError, "Layer \"", name, "\" (Dot): the config has no \"axes\"");
   const json& a = c["axes"];
   bool normalize = c.value("normalize", false);
@@ -106,19 +89,19 @@ std::shared_ptr<Layer> dot(const json& c) {
 
 }  // namespace
 
-KERAS_REGISTER_LAYER(InputLayer, input_layer);
-KERAS_REGISTER_LAYER(Dense, dense);
-KERAS_REGISTER_LAYER(Activation, activation);
-KERAS_REGISTER_LAYER(Flatten, flatten);
-KERAS_REGISTER_LAYER(Reshape, reshape);
-KERAS_REGISTER_LAYER(Dropout, dropout);
-KERAS_REGISTER_LAYER(Add, merge<Add>);
-KERAS_REGISTER_LAYER(Subtract, merge<Subtract>);
-KERAS_REGISTER_LAYER(Multiply, merge<Multiply>);
-KERAS_REGISTER_LAYER(Average, merge<Average>);
-KERAS_REGISTER_LAYER(Maximum, merge<Maximum>);
-KERAS_REGISTER_LAYER(Minimum, merge<Minimum>);
-KERAS_REGISTER_LAYER(Concatenate, concatenate);
-KERAS_REGISTER_LAYER(Dot, dot);
+KERAS_REGISTER_BUILTIN_LAYER(InputLayer, input_layer);
+KERAS_REGISTER_BUILTIN_LAYER(Dense, dense);
+KERAS_REGISTER_BUILTIN_LAYER(Activation, activation);
+KERAS_REGISTER_BUILTIN_LAYER(Flatten, flatten);
+KERAS_REGISTER_BUILTIN_LAYER(Reshape, reshape);
+KERAS_REGISTER_BUILTIN_LAYER(Dropout, dropout);
+KERAS_REGISTER_BUILTIN_LAYER(Add, merge<Add>);
+KERAS_REGISTER_BUILTIN_LAYER(Subtract, merge<Subtract>);
+KERAS_REGISTER_BUILTIN_LAYER(Multiply, merge<Multiply>);
+KERAS_REGISTER_BUILTIN_LAYER(Average, merge<Average>);
+KERAS_REGISTER_BUILTIN_LAYER(Maximum, merge<Maximum>);
+KERAS_REGISTER_BUILTIN_LAYER(Minimum, merge<Minimum>);
+KERAS_REGISTER_BUILTIN_LAYER(Concatenate, concatenate);
+KERAS_REGISTER_BUILTIN_LAYER(Dot, dot);
 
 }  // namespace keras::layers

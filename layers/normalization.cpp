@@ -113,7 +113,7 @@ nlohmann::json LayerNormalization::get_config() const {
                        o_.gamma_initializer);
 }
 
-KERAS_REGISTER_LAYER(BatchNormalization, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(BatchNormalization, [](const nlohmann::json& c) {
   BatchNormalizationOptions o;
   o.axis = c.contains("axis") && c.at("axis").is_array() ? c.at("axis").at(0).get<int>() : value_or(c, "axis", -1);
   o.momentum = value_or(c, "momentum", 0.99);
@@ -130,7 +130,7 @@ KERAS_REGISTER_LAYER(BatchNormalization, [](const nlohmann::json& c) {
   return l;
 });
 
-KERAS_REGISTER_LAYER(LayerNormalization, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(LayerNormalization, [](const nlohmann::json& c) {
   LayerNormalizationOptions o;
   o.axis = c.contains("axis") && c.at("axis").is_array() ? c.at("axis").at(0).get<int>() : value_or(c, "axis", -1);
   o.epsilon = value_or(c, "epsilon", 1e-3);

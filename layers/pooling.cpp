@@ -97,13 +97,13 @@ std::shared_ptr<Layer> global_from_config(const nlohmann::json& c) {
 }
 }  // namespace
 
-KERAS_REGISTER_LAYER(MaxPooling1D, pooling_from_config<MaxPooling1D>);
-KERAS_REGISTER_LAYER(MaxPooling2D, pooling_from_config<MaxPooling2D>);
-KERAS_REGISTER_LAYER(AveragePooling1D, pooling_from_config<AveragePooling1D>);
-KERAS_REGISTER_LAYER(AveragePooling2D, pooling_from_config<AveragePooling2D>);
-KERAS_REGISTER_LAYER(GlobalMaxPooling1D, global_from_config<GlobalMaxPooling1D>);
-KERAS_REGISTER_LAYER(GlobalMaxPooling2D, global_from_config<GlobalMaxPooling2D>);
-KERAS_REGISTER_LAYER(GlobalAveragePooling1D, global_from_config<GlobalAveragePooling1D>);
-KERAS_REGISTER_LAYER(GlobalAveragePooling2D, global_from_config<GlobalAveragePooling2D>);
+KERAS_REGISTER_BUILTIN_LAYER(MaxPooling1D, pooling_from_config<MaxPooling1D>);
+KERAS_REGISTER_BUILTIN_LAYER(MaxPooling2D, pooling_from_config<MaxPooling2D>);
+KERAS_REGISTER_BUILTIN_LAYER(AveragePooling1D, pooling_from_config<AveragePooling1D>);
+KERAS_REGISTER_BUILTIN_LAYER(AveragePooling2D, pooling_from_config<AveragePooling2D>);
+KERAS_REGISTER_BUILTIN_LAYER(GlobalMaxPooling1D, global_from_config<GlobalMaxPooling1D>);
+KERAS_REGISTER_BUILTIN_LAYER(GlobalMaxPooling2D, global_from_config<GlobalMaxPooling2D>);
+KERAS_REGISTER_BUILTIN_LAYER(GlobalAveragePooling1D, global_from_config<GlobalAveragePooling1D>);
+KERAS_REGISTER_BUILTIN_LAYER(GlobalAveragePooling2D, global_from_config<GlobalAveragePooling2D>);
 
 }  // namespace keras::layers

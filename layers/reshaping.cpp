@@ -174,18 +174,18 @@ std::shared_ptr<Layer> finish(std::shared_ptr<L> l, const nlohmann::json& c) {
 }
 }  // namespace
 
-KERAS_REGISTER_LAYER(ZeroPadding2D, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(ZeroPadding2D, [](const nlohmann::json& c) {
   return finish(std::make_shared<ZeroPadding2D>(read_sides(c.value("padding", nlohmann::json(1))), name_of(c)), c);
 });
-KERAS_REGISTER_LAYER(Cropping2D, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(Cropping2D, [](const nlohmann::json& c) {
   return finish(std::make_shared<Cropping2D>(read_sides(c.value("cropping", nlohmann::json(0))), name_of(c)), c);
 });
-KERAS_REGISTER_LAYER(UpSampling2D, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(UpSampling2D, [](const nlohmann::json& c) {
   return finish(std::make_shared<UpSampling2D>(read_ints(c.value("size", nlohmann::json(2))),
                                                value_or<std::string>(c, "interpolation", "nearest"), name_of(c)),
                 c);
 });
-KERAS_REGISTER_LAYER(SpatialDropout2D, [](const nlohmann::json& c) {
+KERAS_REGISTER_BUILTIN_LAYER(SpatialDropout2D, [](const nlohmann::json& c) {
   return finish(std::make_shared<SpatialDropout2D>(c.at("rate").get<double>(), name_of(c)), c);
 });
 

@@ -9,6 +9,7 @@
 #include "keras/errors.hpp"
 #include "keras/initializers.hpp"
 #include "keras/tensor.hpp"
+#include "saving/config_utils.hpp"
 
 namespace keras::layers::spatial {
 
@@ -45,21 +46,10 @@ inline std::vector<int> read_ints(const nlohmann::json& j) {
 
 inline nlohmann::json init_json(const initializers::InitializerArg& a) { return initializers::serialize(*a.ptr); }
 
-inline initializers::InitializerArg read_init(const nlohmann::json& c, const char* key, const char* fallback) {
-  if (!c.contains(key) || c.at(key).is_null()) return fallback;
-  return initializers::deserialize(c.at(key));
-}
-
-inline std::string read_activation(const nlohmann::json& c) {
-  if (!c.contains("activation") || c.at("activation").is_null()) return "linear";
-  return c.at("activation").get<std::string>();
-}
-
-template <class T>
-T value_or(const nlohmann::json& c, const char* key, T fallback) {
-  return c.contains(key) && !c.at(key).is_null() ? c.at(key).get<T>() : fallback;
-}
-
-inline std::string name_of(const nlohmann::json& c) { return value_or<std::string>(c, "name", ""); }
+// Config fields are read with the one config toolkit (saving/config_utils).
+using saving::name_of;
+using saving::read_activation;
+using saving::read_init;
+using saving::value_or;
 
 }  // namespace keras::layers::spatial

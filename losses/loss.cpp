@@ -1,5 +1,5 @@
 // The Loss base class (weighting and reductions, as Keras 3's
-// keras/src/losses/loss.py) and losses::get.
+// keras/src/losses/loss.py).
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -96,43 +96,6 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor
 
 nlohmann::json Loss::get_config() const {
   return {{"name", name_}, {"reduction", reduction_name(reduction_)}};
-}
-
-namespace {
-template <class L>
-std::shared_ptr<Loss> make() {
-  return std::make_shared<L>();
-}
-}  // namespace
-
-std::shared_ptr<Loss> get(const std::string& name) {
-  struct Entry {
-    const char* name;
-    std::shared_ptr<Loss> (*make)();
-  };
-  // Keras's function names, their short aliases and the class names.
-  static const Entry table[] = {
-      {"mse", make<MeanSquaredError>},
-      {"MSE", make<MeanSquaredError>},
-      {"mean_squared_error", make<MeanSquaredError>},
-      {"MeanSquaredError", make<MeanSquaredError>},
-      {"mae", make<MeanAbsoluteError>},
-      {"MAE", make<MeanAbsoluteError>},
-      {"mean_absolute_error", make<MeanAbsoluteError>},
-      {"MeanAbsoluteError", make<MeanAbsoluteError>},
-      {"binary_crossentropy", make<BinaryCrossentropy>},
-      {"BinaryCrossentropy", make<BinaryCrossentropy>},
-      {"categorical_crossentropy", make<CategoricalCrossentropy>},
-      {"CategoricalCrossentropy", make<CategoricalCrossentropy>},
-      {"sparse_categorical_crossentropy", make<SparseCategoricalCrossentropy>},
-      {"SparseCategoricalCrossentropy", make<SparseCategoricalCrossentropy>},
-  };
-  for (const Entry& e : table)
-    if (name == e.name) return e.make();
-  std::string known;
-  for (const Entry& e : table) known += (known.empty() ? "" : ", ") + std::string(e.name);
-  throw ValueError(keras::detail::cat("Could not interpret loss identifier: '", name,
-                                      "'. Known losses: ", known));
 }
 
 }  // namespace keras::losses

@@ -217,17 +217,4 @@ nlohmann::json Optimizer::get_config() const {
           {"gradient_accumulation_steps", nullptr}};
 }
 
-std::shared_ptr<Optimizer> get(const std::string& name) {
-  std::string key = name;
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (key == "sgd") return std::make_shared<SGD>();
-  if (key == "adam") return std::make_shared<Adam>();
-  if (key == "adamw") return std::make_shared<AdamW>();
-  if (key == "rmsprop") return std::make_shared<RMSprop>();
-  if (key == "adagrad") return std::make_shared<Adagrad>();
-  throw ValueError(detail::cat("Could not interpret optimizer identifier: '", name,
-                               "'. Known optimizers: sgd, adam, adamw, rmsprop, adagrad"));
-}
-
 }  // namespace keras::optimizers

@@ -15,6 +15,7 @@
 #include "keras/config.hpp"
 #include "keras/errors.hpp"
 #include "keras/ops.hpp"
+#include "keras/registry.hpp"
 
 namespace keras::initializers {
 namespace {
@@ -232,7 +233,7 @@ json Identity::get_config() const { return {{"gain", gain_}}; }
 namespace {
 
 // Builds an initializer from Keras's config dict (missing keys: defaults).
-using Factory = std::function<InitializerPtr(const json&)>;
+using Factory = InitializerFactory;
 
 double num(const json& c, const char* key, double dflt) {
   return c.contains(key) && c[key].is_number() ? c[key].get<double>() : dflt;
@@ -242,8 +243,10 @@ std::string str(const json& c, const char* key, const char* dflt) {
 }
 
 // Snake-case names; CamelCase forms are derived, aliases listed separately.
-const std::map<std::string, Factory>& registry() {
-  static const std::map<std::string, Factory> r = {
+registry::Registry<Factory>& table() {
+  static registry::Registry<Factory>& r = [] () -> registry::Registry<Factory>& {
+  auto& reg = registry::make<Factory>("initializer");
+  const std::pair<const char*, Factory> builtins[] = {
       {"glorot_uniform", [](const json&) { return GlorotUniform(); }},
       {"glorot_normal", [](const json&) { return GlorotNormal(); }},
       {"he_uniform", [](const json&) { return HeUniform(); }},
@@ -276,6 +279,9 @@ const std::map<std::string, Factory>& registry() {
        [](const json& c) { return std::make_shared<Orthogonal>(num(c, "gain", 1.0)); }},
       {"identity", [](const json& c) { return std::make_shared<Identity>(num(c, "gain", 1.0)); }},
   };
+  for (const auto& [name, f] : builtins) reg.add(name, f, /*builtin=*/true);
+  return reg;
+  }();
   return r;
 }
 
@@ -304,31 +310,29 @@ std::string to_snake(const std::string& name) {
   return s;
 }
 
-const Factory& find(const std::string& name) {
+Factory find(const std::string& name) {
   std::string key = name;
   if (auto a = aliases().find(key); a != aliases().end()) key = a->second;
-  auto it = registry().find(key);
+  if (auto f = table().find(key)) return *f;
   // Only genuine CamelCase falls back to conversion ("Glorot_Uniform" does not).
-  if (it == registry().end() && !name.empty() && std::isupper(static_cast<unsigned char>(name[0])) &&
-      name.find('_') == std::string::npos)
-    it = registry().find(to_snake(name));
-  if (it == registry().end()) {
-    std::string known;
-    for (const auto& [k, f] : registry()) known += (known.empty() ? "" : ", ") + k;
-    throw ValueError(detail::cat("Unknown initializer: '", name, "'. Known: ", known));
-  }
-  return it->second;
+  if (!name.empty() && std::isupper(static_cast<unsigned char>(name[0])) && name.find('_') == std::string::npos)
+    if (auto f = table().find(to_snake(name))) return *f;
+  return table().at(name);  // raises with the closest names
 }
 
 }  // namespace
 
 InitializerPtr get(const std::string& name) { return find(name)(json::object()); }
 
+void register_initializer(const std::string& class_name, InitializerFactory factory, bool replace) {
+  if (table().is_builtin(to_snake(class_name))) registry::throw_builtin("initializer", class_name);
+  table().add_user(class_name, class_name, std::move(factory), replace);
+}
+
+std::vector<std::string> registered_initializers() { return table().names(); }
+
 json serialize(const Initializer& init) {
-  return {{"module", "keras.initializers"},
-          {"class_name", init.class_name()},
-          {"config", init.get_config()},
-          {"registered_name", nullptr}};
+  return registry::serialized("keras.initializers", init.class_name(), init.get_config());
 }
 
 InitializerPtr deserialize(const json& config) {

@@ -2,6 +2,9 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "keras/tensor.hpp"
 
@@ -32,7 +35,21 @@ struct Activation {
 
 // relu, sigmoid, softmax, tanh, linear, elu, selu, softplus, softsign,
 // gelu, silu, swish, leaky_relu, relu6, hard_sigmoid, exponential,
-// log_softmax. Throws ValueError naming the unknown activation.
+// log_softmax, or a registered user activation; a module prefix
+// ("keras.activations.relu") is ignored. Throws ValueError naming the
+// unknown activation and the closest known names.
 Activation get(const std::string& name);
+// A name, null (linear), or a serialized activation: Keras 3's
+// {"class_name": "function", "config": "relu"}, or {"class_name": "relu"}.
+Activation deserialize(const nlohmann::json& j);
+// The name a config stores (Keras writes activations as their name).
+nlohmann::json serialize(const Activation& a);
+
+// Registers a user activation: configs naming it load it, and the
+// Activations made from it are not builtin(). Built-in names cannot be
+// taken (ValueError: a planner fuses built-ins by name); a user name
+// already registered raises unless `replace` is set.
+void register_activation(const std::string& name, Fn fn, bool replace = false);
+std::vector<std::string> registered_activations();
 
 }  // namespace keras::activations

@@ -1,7 +1,9 @@
 // Weight initializers with Keras's names and defaults.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -127,6 +129,14 @@ InitializerPtr get(const std::string& name);
 // random state comes from keras::random::set_seed). Throws ValueError.
 nlohmann::json serialize(const Initializer& init);
 InitializerPtr deserialize(const nlohmann::json& config);
+
+// Builds an initializer from the "config" object of its serialized form.
+using InitializerFactory = std::function<InitializerPtr(const nlohmann::json& config)>;
+// Registers a user initializer class: deserialize({"class_name": class_name,
+// "config": ...}) then calls `factory`. Built-in names raise ValueError; a
+// user name already registered raises unless `replace` is set.
+void register_initializer(const std::string& class_name, InitializerFactory factory, bool replace = false);
+std::vector<std::string> registered_initializers();
 
 // A string or an initializer object, where Keras accepts both.
 struct InitializerArg {

@@ -3,7 +3,9 @@
 // A Loss computes per-sample values with call(y_true, y_pred) and reduces
 // them ("sum_over_batch_size" by default) in operator().
 #pragma once
+#include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -116,7 +118,21 @@ class SparseCategoricalCrossentropy : public Loss {
 
 // By Keras name or alias: "mse", "mean_squared_error", "mae",
 // "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
-// "sparse_categorical_crossentropy". Throws ValueError listing known names.
+// "sparse_categorical_crossentropy", a class name ("MeanSquaredError") or a
+// registered user loss. Throws ValueError listing the closest known names.
 std::shared_ptr<Loss> get(const std::string& name);
+// A name or {"class_name": ..., "config": {...}} as Keras saves a loss
+// (also Keras 3's {"class_name": "function", "config": "mse"}).
+std::shared_ptr<Loss> deserialize(const nlohmann::json& j);
+// {"module", "class_name", "config", "registered_name"}.
+nlohmann::json serialize(const Loss& loss);
+
+// Builds a loss from the "config" object of its serialized form.
+using LossFactory = std::function<std::shared_ptr<Loss>(const nlohmann::json& config)>;
+// Registers a user loss class (loaded by get(class_name) and by
+// deserialize). Built-in names raise ValueError; a user name already
+// registered raises unless `replace` is set.
+void register_loss(const std::string& class_name, LossFactory factory, bool replace = false);
+std::vector<std::string> registered_losses();
 
 }  // namespace keras::losses

@@ -3,7 +3,9 @@
 // update_state() accumulates on the device without synchronizing; result()
 // reads the value back (call it only when the number is needed).
 #pragma once
+#include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "keras/tensor.hpp"
@@ -103,5 +105,13 @@ Tensor accuracy(const Tensor& y_true, const Tensor& y_pred);
 // "mse", "mae", "mean_squared_error", ... Throws ValueError on unknown names.
 std::shared_ptr<Metric> get(const std::string& name, const losses::Loss* loss,
                             const Shape& y_true_shape, const Shape& y_pred_shape);
+
+// Makes a fresh metric (its state starts empty).
+using MetricFactory = std::function<std::shared_ptr<Metric>()>;
+// Registers a user metric: compile(metrics={name}) and saved compile
+// configs naming it then build it. Built-in names raise ValueError; a user
+// name already registered raises unless `replace` is set.
+void register_metric(const std::string& name, MetricFactory factory, bool replace = false);
+std::vector<std::string> registered_metrics();
 
 }  // namespace keras::metrics

@@ -193,8 +193,21 @@ class Adagrad : public Optimizer {
   AdagradOptions o_;
 };
 
-// "sgd", "adam", "adamw", "rmsprop", "adagrad" (case-insensitive) with
-// default arguments; throws ValueError listing the known names.
+// "sgd", "adam", "adamw", "rmsprop", "adagrad" (case-insensitive) or a
+// registered user optimizer, with default arguments; throws ValueError
+// listing the closest known names.
 std::shared_ptr<Optimizer> get(const std::string& name);
+// A name or {"class_name": ..., "config": {...}} as Keras saves an optimizer.
+std::shared_ptr<Optimizer> deserialize(const nlohmann::json& j);
+// {"module", "class_name", "config", "registered_name"}.
+nlohmann::json serialize(const Optimizer& opt);
+
+// Builds an optimizer from the "config" object of its serialized form.
+using OptimizerFactory = std::function<std::shared_ptr<Optimizer>(const nlohmann::json& config)>;
+// Registers a user optimizer class (matched case-insensitively). Built-in
+// names raise ValueError; a user name already registered raises unless
+// `replace` is set.
+void register_optimizer(const std::string& class_name, OptimizerFactory factory, bool replace = false);
+std::vector<std::string> registered_optimizers();
 
 }  // namespace keras::optimizers

@@ -7,6 +7,7 @@
 #include "keras/losses.hpp"
 #include "keras/metrics.hpp"
 #include "keras/ops.hpp"
+#include "keras/registry.hpp"
 #include "losses/loss_utils.hpp"
 
 namespace keras::metrics {
@@ -100,7 +101,50 @@ template <class M>
 std::shared_ptr<Metric> make() {
   return std::make_shared<M>();
 }
+
+// Keras's function names, their short aliases and the class names;
+// "accuracy" / "acc" are resolved from the shapes in get().
+registry::Registry<MetricFactory>& table() {
+  static registry::Registry<MetricFactory>& r = []() -> registry::Registry<MetricFactory>& {
+    auto& reg = registry::make<MetricFactory>("metric");
+    const std::pair<const char*, MetricFactory> builtins[] = {
+        {"binary_accuracy", make<BinaryAccuracy>},
+        {"BinaryAccuracy", make<BinaryAccuracy>},
+        {"categorical_accuracy", make<CategoricalAccuracy>},
+        {"CategoricalAccuracy", make<CategoricalAccuracy>},
+        {"sparse_categorical_accuracy", make<SparseCategoricalAccuracy>},
+        {"SparseCategoricalAccuracy", make<SparseCategoricalAccuracy>},
+        {"mse", make<MeanSquaredError>},
+        {"MSE", make<MeanSquaredError>},
+        {"mean_squared_error", make<MeanSquaredError>},
+        {"MeanSquaredError", make<MeanSquaredError>},
+        {"mae", make<MeanAbsoluteError>},
+        {"MAE", make<MeanAbsoluteError>},
+        {"mean_absolute_error", make<MeanAbsoluteError>},
+        {"MeanAbsoluteError", make<MeanAbsoluteError>},
+    };
+    for (const auto& [name, f] : builtins) reg.add(name, f, /*builtin=*/true);
+    return reg;
+  }();
+  return r;
+}
+
+MetricFactory factory(const std::string& name) {
+  const auto dot = name.rfind('.');  // "keras.metrics.mae"
+  const std::string key = dot == std::string::npos ? name : name.substr(dot + 1);
+  if (auto f = table().find(key)) return *f;
+  std::vector<std::string> known = table().names();
+  known.insert(known.begin(), {"accuracy", "acc"});
+  throw ValueError(registry::unknown_message("metric", name, known));
+}
 }  // namespace
+
+void register_metric(const std::string& name, MetricFactory factory, bool replace) {
+  if (name == "accuracy" || name == "acc") registry::throw_builtin("metric", name);
+  table().add_user(name, name, std::move(factory), replace);
+}
+
+std::vector<std::string> registered_metrics() { return table().names(); }
 
 std::shared_ptr<Metric> get(const std::string& name, const losses::Loss* loss,
                             const Shape& y_true_shape, const Shape& y_pred_shape) {
@@ -125,34 +169,7 @@ std::shared_ptr<Metric> get(const std::string& name, const losses::Loss* loss,
     else
       m = std::make_shared<CategoricalAccuracy>();
   } else {
-    struct Entry {
-      const char* name;
-      std::shared_ptr<Metric> (*make)();
-    };
-    static const Entry table[] = {
-        {"binary_accuracy", make<BinaryAccuracy>},
-        {"BinaryAccuracy", make<BinaryAccuracy>},
-        {"categorical_accuracy", make<CategoricalAccuracy>},
-        {"CategoricalAccuracy", make<CategoricalAccuracy>},
-        {"sparse_categorical_accuracy", make<SparseCategoricalAccuracy>},
-        {"SparseCategoricalAccuracy", make<SparseCategoricalAccuracy>},
-        {"mse", make<MeanSquaredError>},
-        {"MSE", make<MeanSquaredError>},
-        {"mean_squared_error", make<MeanSquaredError>},
-        {"MeanSquaredError", make<MeanSquaredError>},
-        {"mae", make<MeanAbsoluteError>},
-        {"MAE", make<MeanAbsoluteError>},
-        {"mean_absolute_error", make<MeanAbsoluteError>},
-        {"MeanAbsoluteError", make<MeanAbsoluteError>},
-    };
-    for (const Entry& e : table)
-      if (name == e.name) m = e.make();
-    if (!m) {
-      std::string known = "accuracy, acc";
-      for (const Entry& e : table) known += ", " + std::string(e.name);
-      throw ValueError(keras::detail::cat("Could not interpret metric identifier: '", name,
-                                          "'. Known metrics: ", known));
-    }
+    m = factory(name)();
   }
   // Keras logs a metric given by name under that name ("accuracy", "mse").
   m->set_name(name);

@@ -60,89 +60,6 @@ json base_config(const Model& model, const CompileState& s) {
           {"jit_compile", false}};
 }
 
-std::optional<double> opt(const json& c, const char* key) {
-  if (!c.contains(key) || c[key].is_null()) return std::nullopt;
-  return c[key].get<double>();
-}
-
-std::shared_ptr<optimizers::Optimizer> optimizer_from_config(const json& j) {
-  if (j.is_string()) return optimizers::get(j.get<std::string>());
-  KERAS_CHECK(j.is_object() && j.contains("class_name") && j["class_name"].is_string(), ValueError,
-              "Cannot read optimizer ", j.dump().substr(0, 200));
-  std::string cls = j["class_name"].get<std::string>();
-  const json c = j.contains("config") && j["config"].is_object() ? j["config"] : json::object();
-  KERAS_CHECK(!c.value("use_ema", false), ValueError, "Optimizer ", cls, ": use_ema is not supported yet");
-  for (const char* k : {"loss_scale_factor", "gradient_accumulation_steps"})
-    KERAS_CHECK(!c.contains(k) || c[k].is_null(), ValueError, "Optimizer ", cls, ": ", k,
-                " is not supported yet; received ", c[k].dump());
-  double lr = 0.001;
-  if (c.contains("learning_rate")) {
-    const json& l = c["learning_rate"];
-    KERAS_CHECK(l.is_number(), ValueError, "Optimizer ", cls, ": learning-rate schedules cannot be loaded yet; received ",
-                l.dump().substr(0, 200));
-    lr = l.get<double>();
-  }
-  optimizers::BaseOptions base;
-  base.weight_decay = opt(c, "weight_decay");
-  base.clipnorm = opt(c, "clipnorm");
-  base.clipvalue = opt(c, "clipvalue");
-  base.global_clipnorm = opt(c, "global_clipnorm");
-  base.name = c.value("name", "");
-  std::string k = lower(cls);
-  if (k == "sgd")
-    return std::make_shared<optimizers::SGD>(optimizers::SGDOptions{
-        lr, c.value("momentum", 0.0), c.value("nesterov", false), base});
-  if (k == "adam")
-    return std::make_shared<optimizers::Adam>(optimizers::AdamOptions{
-        lr, c.value("beta_1", 0.9), c.value("beta_2", 0.999), c.value("epsilon", 1e-7), c.value("amsgrad", false), base});
-  if (k == "adamw") {
-    double wd = base.weight_decay.value_or(0.004);
-    base.weight_decay.reset();
-    return std::make_shared<optimizers::AdamW>(optimizers::AdamWOptions{lr, wd, c.value("beta_1", 0.9),
-                                                                        c.value("beta_2", 0.999),
-                                                                        c.value("epsilon", 1e-7),
-                                                                        c.value("amsgrad", false), base});
-  }
-  if (k == "rmsprop")
-    return std::make_shared<optimizers::RMSprop>(optimizers::RMSpropOptions{
-        lr, c.value("rho", 0.9), c.value("momentum", 0.0), c.value("epsilon", 1e-7), c.value("centered", false), base});
-  if (k == "adagrad")
-    return std::make_shared<optimizers::Adagrad>(optimizers::AdagradOptions{
-        lr, c.value("initial_accumulator_value", 0.1), c.value("epsilon", 1e-7), base});
-  throw ValueError("Unknown optimizer class '" + cls + "' (known: SGD, Adam, AdamW, RMSprop, Adagrad)");
-}
-
-std::shared_ptr<losses::Loss> loss_from_config(const json& j) {
-  if (j.is_string()) return losses::get(j.get<std::string>());
-  KERAS_CHECK(j.is_object() && j.contains("class_name") && j["class_name"].is_string(), ValueError, "Cannot read loss ",
-              j.dump().substr(0, 200));
-  std::string cls = j["class_name"].get<std::string>();
-  const json c = j.contains("config") ? j["config"] : json::object();
-  if (cls == "function" && c.is_string()) return losses::get(c.get<std::string>());
-  losses::Reduction red = losses::Reduction::sum_over_batch_size;
-  std::string r = c.is_object() && c.contains("reduction") && c["reduction"].is_string() ? c["reduction"].get<std::string>()
-                                                                                         : "sum_over_batch_size";
-  if (r == "sum") red = losses::Reduction::sum;
-  else if (r == "none") red = losses::Reduction::none;
-  std::string name = c.is_object() ? c.value("name", "") : "";
-  if (cls == "MeanSquaredError") return std::make_shared<losses::MeanSquaredError>(losses::LossOptions{red, name});
-  if (cls == "MeanAbsoluteError") return std::make_shared<losses::MeanAbsoluteError>(losses::LossOptions{red, name});
-  losses::CrossentropyOptions o;
-  o.from_logits = c.value("from_logits", false);
-  o.label_smoothing = c.value("label_smoothing", 0.0);
-  o.axis = c.value("axis", -1);
-  o.reduction = red;
-  o.name = name;
-  if (cls == "BinaryCrossentropy") return std::make_shared<losses::BinaryCrossentropy>(o);
-  if (cls == "CategoricalCrossentropy") return std::make_shared<losses::CategoricalCrossentropy>(o);
-  if (cls == "SparseCategoricalCrossentropy") {
-    KERAS_CHECK(!c.contains("ignore_class") || c["ignore_class"].is_null(), ValueError,
-                "SparseCategoricalCrossentropy: ignore_class is not supported yet");
-    return std::make_shared<losses::SparseCategoricalCrossentropy>(o);
-  }
-  throw ValueError("Unknown loss class '" + cls + "'");
-}
-
 MetricArg metric_from_config(const json& j) {
   if (j.is_string()) return MetricArg(j.get<std::string>());
   // A serialized metric object: its name resolves like the string would.
@@ -194,11 +111,11 @@ bool compile_from_config(Model& model, const json& config, const std::string& so
     if (!config.is_object() || !config.contains("loss") || config["loss"].is_null()) return false;
     json oj = config.contains("optimizer") ? config["optimizer"]
                                            : config.contains("optimizer_config") ? config["optimizer_config"] : json("rmsprop");
-    auto optimizer = optimizer_from_config(oj);
+    auto optimizer = optimizers::deserialize(oj);
     std::vector<LossArg> ls;
     for (auto& l : per_output(config["loss"], model, "loss")) {
       KERAS_CHECK(!l.is_null(), ValueError, "Every output needs a loss; received ", config["loss"].dump());
-      ls.emplace_back(loss_from_config(l));
+      ls.emplace_back(losses::deserialize(l));
     }
     std::vector<std::vector<MetricArg>> ms;
     json mj = config.value("metrics", json(nullptr));

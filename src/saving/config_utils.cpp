@@ -1,9 +1,9 @@
 // Helpers for Keras's JSON configs (see config_utils.hpp).
 #include "saving/config_utils.hpp"
 
-#include <set>
-
 #include "keras/models.hpp"
+#include "keras/layers/registry.hpp"
+#include "keras/registry.hpp"
 
 namespace keras::saving {
 
@@ -49,12 +49,6 @@ DType dtype_from_config(const json& config, const std::string& layer) {
   }
 }
 
-void require_float32(const json& config, const std::string& layer) {
-  DType t = dtype_from_config(config, layer);
-  KERAS_CHECK(t == float32, ValueError, "Layer \"", layer, "\": only float32 layers are supported, received dtype ",
-              dtype_name(t));
-}
-
 std::string name_from_config(const json& config) {
   if (config.contains("name") && config["name"].is_string()) return config["name"].get<std::string>();
   return "";
@@ -65,17 +59,11 @@ void apply_common(layers::Layer& layer, const json& config) {
 }
 
 activations::Activation activation_from_config(const json& j, const std::string& layer) {
-  if (j.is_null()) return activations::Activation();
-  if (j.is_string()) return activations::Activation(j.get<std::string>());
-  if (j.is_object()) {
-    // Keras 3 serializes a function as {"class_name": "function", "config": "relu", ...}.
-    if (j.contains("config") && j["config"].is_string()) return activations::Activation(j["config"].get<std::string>());
-    if (j.contains("registered_name") && j["registered_name"].is_string())
-      return activations::Activation(j["registered_name"].get<std::string>());
-    if (j.contains("class_name") && j["class_name"].is_string())
-      return activations::Activation(j["class_name"].get<std::string>());
+  try {
+    return activations::deserialize(j);
+  } catch (const ValueError& e) {
+    throw ValueError("Layer \"" + layer + "\": cannot read activation: " + e.what());
   }
-  throw ValueError("Layer \"" + layer + "\": cannot read activation " + j.dump());
 }
 
 initializers::InitializerArg initializer_from_config(const json& j, const std::string& layer, const std::string& arg) {
@@ -86,29 +74,57 @@ initializers::InitializerArg initializer_from_config(const json& j, const std::s
   }
 }
 
-void require_null(const json& config, const std::string& arg, const std::string& layer) {
-  KERAS_CHECK(!config.contains(arg) || config[arg].is_null(), ValueError, "Layer \"", layer, "\": ", arg,
-              " is not supported yet; received ", config.contains(arg) ? config[arg].dump() : "");
+namespace {
+// A value that leaves the layer as the project implements it.
+bool is_default(const std::string& arg, const json& v) {
+  if (v.is_null()) return true;
+  if (arg == "lora_rank") return v == 0;
+  return false;
 }
 
-namespace {
-// The keras.layers classes this library implements. Other classes are a
-// user's: Keras finds them by registered name (custom_objects), not module.
-bool keras_layer_class(const std::string& cls) {
-  static const std::set<std::string> names = {
-      "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "BatchNormalization", "Concatenate",
-      "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dot", "Dropout", "Flatten",
-      "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "InputLayer",
-      "LayerNormalization", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Reshape",
-      "SeparableConv2D", "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D"};
-  return names.count(cls) > 0;
+bool unsupported(const std::string& key) {
+  auto ends_with = [&](const char* suffix) {
+    std::string s(suffix);
+    return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends_with("_regularizer") || ends_with("_constraint") || key == "noise_shape" || key == "lora_rank" ||
+         key == "quantization_config" || key == "ignore_class";
+}
+
+bool keeps_any_dtype(const std::string& class_name) {
+  return class_name == "InputLayer" || class_name == "Sequential" || class_name == "Functional" ||
+         class_name == "Model";
 }
 }  // namespace
 
+void throw_unsupported(const json& config, const std::string& class_name, const std::string& arg) {
+  const std::string v = config.contains(arg) ? config[arg].dump() : "null";
+  throw ValueError("Layer \"" + name_from_config(config) + "\" (" + class_name + "): " + arg +
+                   " is not supported; received " + (v.size() > 200 ? v.substr(0, 200) + "..." : v));
+}
+
+void check_supported_args(const json& config, const std::string& class_name) {
+  if (!config.is_object()) return;
+  for (const auto& [key, v] : config.items())
+    if (unsupported(key) && !is_default(key, v)) throw_unsupported(config, class_name, key);
+  if (!keeps_any_dtype(class_name) && dtype_from_config(config, name_from_config(config)) != float32)
+    throw_unsupported(config, class_name, "dtype");
+}
+
+initializers::InitializerArg read_init(const json& c, const char* key, const char* fallback) {
+  if (!c.contains(key) || c.at(key).is_null()) return fallback;
+  return initializer_from_config(c.at(key), name_from_config(c), key);
+}
+
+activations::Activation read_activation(const json& c) {
+  return activation_from_config(c.value("activation", json(nullptr)), name_from_config(c));
+}
+
 json serialize_layer(const layers::Layer& layer) {
   std::string cls = layer.class_name();
-  json j = {{"module", "keras.layers"}, {"class_name", cls}, {"config", layer.get_config()}, {"registered_name", nullptr}};
-  if (!keras_layer_class(cls) && cls != "Sequential" && cls != "Functional") {
+  json j = registry::serialized("keras.layers", cls, layer.get_config());
+  // A user's class: Keras finds it by registered name (custom_objects), not by module.
+  if (!layers::is_builtin(cls)) {
     j["module"] = nullptr;
     j["registered_name"] = cls;
   }

@@ -30,8 +30,6 @@ json shape_to_json(const Shape& s);
 // "float32" or {"class_name": "DTypePolicy", "config": {"name": "float32"}}
 // (also "mixed_*" policies, which name their variable dtype). Missing: float32.
 DType dtype_from_config(const json& config, const std::string& layer);
-// Layers other than InputLayer compute in float32 only (for now).
-void require_float32(const json& config, const std::string& layer);
 
 // config["name"] or "" (a fresh name is then generated).
 std::string name_from_config(const json& config);
@@ -40,9 +38,27 @@ void apply_common(layers::Layer& layer, const json& config);
 // "relu", null (linear) or a serialized activation {"class_name": "relu"}.
 activations::Activation activation_from_config(const json& j, const std::string& layer);
 initializers::InitializerArg initializer_from_config(const json& j, const std::string& layer, const std::string& arg);
-// Throws ValueError when config[arg] is set: regularizers and constraints
-// are not supported yet, and silently dropping them would change training.
-void require_null(const json& config, const std::string& arg, const std::string& layer);
+// The one rule for config arguments the project does not support
+// (regularizers, constraints, noise shapes, LoRA, quantization, non-float32
+// dtypes): a null or default value is accepted, anything else raises
+// ValueError naming the layer, its class, the argument and the value; never
+// silently dropped. layers::from_config applies it to every built-in class.
+// Keys Keras writes that do not change behaviour (name, trainable, dtype
+// policies, build_config) pass.
+void check_supported_args(const json& config, const std::string& class_name);
+// ValueError "Layer "<name>" (<class>): <arg> is not supported; received <value>".
+[[noreturn]] void throw_unsupported(const json& config, const std::string& class_name, const std::string& arg);
+
+// config[key] when present and not null, else `fallback`.
+template <class T>
+T value_or(const json& c, const char* key, T fallback) {
+  return c.contains(key) && !c.at(key).is_null() ? c.at(key).get<T>() : fallback;
+}
+inline std::string name_of(const json& c) { return name_from_config(c); }
+// config[key] as an initializer (a name or a serialized one), `fallback` when absent or null.
+initializers::InitializerArg read_init(const json& c, const char* key, const char* fallback);
+// config["activation"] (any form activation_from_config reads); linear when absent.
+activations::Activation read_activation(const json& c);
 
 // {"module", "class_name", "config", "registered_name", "build_config"}:
 // one layer as Keras 3 serializes it.

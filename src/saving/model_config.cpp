@@ -267,9 +267,9 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
   return model;
 }
 
-KERAS_REGISTER_LAYER(Sequential, [](const json& c) -> std::shared_ptr<layers::Layer> { return sequential_from_config(c); });
-KERAS_REGISTER_LAYER(Functional, [](const json& c) -> std::shared_ptr<layers::Layer> { return functional_from_config(c); });
-KERAS_REGISTER_LAYER(Model, [](const json& c) -> std::shared_ptr<layers::Layer> { return functional_from_config(c); });
+KERAS_REGISTER_BUILTIN_LAYER(Sequential, [](const json& c) -> std::shared_ptr<layers::Layer> { return sequential_from_config(c); });
+KERAS_REGISTER_BUILTIN_LAYER(Functional, [](const json& c) -> std::shared_ptr<layers::Layer> { return functional_from_config(c); });
+KERAS_REGISTER_BUILTIN_LAYER(Model, [](const json& c) -> std::shared_ptr<layers::Layer> { return functional_from_config(c); });
 
 }  // namespace
 
