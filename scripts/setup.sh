@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   cmake make g++                       # build tools
-  libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev   # CPU backend
+  libxtensor-dev libxsimd-dev libopenblas-dev   # CPU backend
   libhdf5-dev libzip-dev pkg-config nlohmann-json3-dev zlib1g-dev   # files, configs, datasets
   doctest-dev                          # tests
   graphviz                             # plot_model renders with Graphviz's dot

@@ -1,21 +1,23 @@
-// The one place that knows which backends exist.
+// The registration list of backends: each backend's files register a
+// factory (BackendRegistrar); this file only keeps the list and the
+// per-device instances.
 #include <memory>
 #include <mutex>
 
-#include "backends/cpu/cpu_backend.hpp"
 #include "keras/backend.hpp"
 #include "keras/config.hpp"
-#ifdef KERAS_HAVE_CUDA
-#include "backends/cuda/cuda_backend.hpp"
-#endif
 
 namespace keras::backend {
 namespace {
 
+struct Entry {
+  BackendFactory factory;
+  int count = -1;  // device_count(), asked once
+  std::vector<std::unique_ptr<Backend>> instances;
+};
+
 struct Registry {
-  std::unique_ptr<Backend> cpu;
-  std::vector<std::unique_ptr<Backend>> cuda;
-  int cuda_count = -1;
+  std::vector<Entry> entries;
   std::mutex mu;
 };
 
@@ -24,56 +26,58 @@ Registry& registry() {
   return r;
 }
 
-int cuda_devices() {
-#ifdef KERAS_HAVE_CUDA
-  auto& r = registry();
-  if (r.cuda_count < 0) r.cuda_count = cuda_device_count();
-  return r.cuda_count;
-#else
-  return 0;
-#endif
+// The entry for a device type, or null; the caller holds the lock.
+Entry* find(Device::Type type) {
+  for (auto& e : registry().entries)
+    if (e.factory.type == type) return &e;
+  return nullptr;
+}
+
+int count(Entry* e) {
+  if (!e) return 0;
+  if (e->count < 0) e->count = e->factory.device_count();
+  return e->count;
 }
 
 }  // namespace
 
+void register_backend(const BackendFactory& factory) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  KERAS_CHECK(!find(factory.type), ValueError, "A backend for ", Device{factory.type, 0}.str(),
+              " devices is registered twice");
+  r.entries.push_back(Entry{factory, -1, {}});
+}
+
 Backend& get(Device device) {
   auto& r = registry();
-  if (device.type == Device::Type::cpu) {
-    if (!r.cpu) {
-      std::lock_guard<std::mutex> lock(r.mu);
-      if (!r.cpu) r.cpu = make_cpu_backend();
-    }
-    return *r.cpu;
-  }
   std::lock_guard<std::mutex> lock(r.mu);
-  int n = cuda_devices();
-  KERAS_CHECK(device.index >= 0 && device.index < n, ValueError, "No backend for device ",
-              device.str(), ": ",
-              n == 0 ? "this build has no CUDA backend or no GPU is present"
-                     : "there are only " + std::to_string(n) + " CUDA devices");
-#ifdef KERAS_HAVE_CUDA
-  if (r.cuda.size() < static_cast<std::size_t>(n)) r.cuda.resize(n);
-  if (!r.cuda[device.index]) r.cuda[device.index] = make_cuda_backend(device.index);
-  return *r.cuda[device.index];
-#else
-  throw ValueError("unreachable");
-#endif
+  Entry* e = find(device.type);
+  const int n = count(e);
+  KERAS_CHECK(device.index >= 0 && device.index < n, ValueError, "No backend for device ", device.str(), ": ",
+              !e ? std::string("this build has no backend for this device type")
+                 : n == 0 ? std::string("no such device is present")
+                          : "there are only " + std::to_string(n) + " such devices");
+  if (e->instances.size() < static_cast<std::size_t>(n)) e->instances.resize(n);
+  auto& b = e->instances[device.index];
+  if (!b) b = e->factory.make(device.index);
+  return *b;
 }
 
 bool is_available(Device::Type type) {
-  if (type == Device::Type::cpu) return true;
   std::lock_guard<std::mutex> lock(registry().mu);
-  return cuda_devices() > 0;
+  return count(find(type)) > 0;
 }
 
 std::vector<Device> available_devices() {
-  std::vector<Device> d{Device::cpu()};
-  int n;
-  {
-    std::lock_guard<std::mutex> lock(registry().mu);
-    n = cuda_devices();
+  std::vector<Device> d;
+  std::lock_guard<std::mutex> lock(registry().mu);
+  if (Entry* cpu = find(Device::Type::cpu))
+    for (int i = 0; i < count(cpu); ++i) d.push_back(Device{Device::Type::cpu, i});
+  for (auto& e : registry().entries) {
+    if (e.factory.type == Device::Type::cpu) continue;
+    for (int i = 0; i < count(&e); ++i) d.push_back(Device{e.factory.type, i});
   }
-  for (int i = 0; i < n; ++i) d.push_back(Device::cuda(i));
   return d;
 }
 

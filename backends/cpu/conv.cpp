@@ -250,9 +250,17 @@ Tensor scratch(int64_t floats) { return make_tensor({std::max<int64_t>(floats, 1
 
 }  // namespace
 
+ConvAlgo conv_algorithm(const Shape& w, const Shape& y, const Conv2dDesc& d) {
+  // The two tests never both hold (winograd needs 144-value patches).
+  if (conv2d_small_patch(w, d)) return ConvAlgo::direct;
+  if (winograd_suits(w, y, d)) return ConvAlgo::winograd;
+  return ConvAlgo::im2col;
+}
+
 void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
-  if (conv2d_small_patch(w.shape(), d)) return conv2d_direct_forward(x, w, d, y);  // conv_fused.cpp
-  if (winograd_suits(w.shape(), y.shape(), d)) return winograd_forward(x, w, d, y);
+  const ConvAlgo algo = conv_algorithm(w.shape(), y.shape(), d);
+  if (algo == ConvAlgo::direct) return conv2d_direct_forward(x, w, d, y);  // conv_fused.cpp
+  if (algo == ConvAlgo::winograd) return winograd_forward(x, w, d, y);
   const Geom g = make_geom(x.shape(), w.shape(), y.shape(), d);
   if (g.n == 0 || g.pixels() == 0 || g.cout == 0) return;
   const float* xp = ptr<float>(x);
@@ -281,7 +289,8 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tenso
 }
 
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) {
-  if (winograd_suits(w.shape(), dy.shape(), d)) return winograd_backward(dx, w, d, dy, &dx, nullptr);
+  if (conv_algorithm(w.shape(), dy.shape(), d) == ConvAlgo::winograd)
+    return winograd_backward(dx, w, d, dy, &dx, nullptr);
   const Geom g = make_geom(dx.shape(), w.shape(), dy.shape(), d);
   if (g.n == 0) return;
   const float* dyp = ptr<float>(dy);
@@ -323,8 +332,9 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d
 }
 
 void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
-  if (conv2d_small_patch(dw.shape(), d)) return conv2d_direct_backward_filter(x, dy, d, dw);  // conv_fused.cpp
-  if (winograd_suits(dw.shape(), dy.shape(), d)) return winograd_backward(x, dw, d, dy, nullptr, &dw);
+  const ConvAlgo algo = conv_algorithm(dw.shape(), dy.shape(), d);
+  if (algo == ConvAlgo::direct) return conv2d_direct_backward_filter(x, dy, d, dw);  // conv_fused.cpp
+  if (algo == ConvAlgo::winograd) return winograd_backward(x, dw, d, dy, nullptr, &dw);
   const Geom g = make_geom(x.shape(), dw.shape(), dy.shape(), d);
   float* dwp = ptr<float>(dw);
   const int64_t wsize = g.kg * g.cout;

@@ -479,8 +479,9 @@ void conv2d_direct_backward_filter(const Tensor& x, const Tensor& dy, const Conv
 
 void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
                             float alpha, Tensor& y) {
-  if (winograd_suits(w.shape(), y.shape(), d)) return winograd_bias_activation(x, w, bias, d, act, alpha, y);
-  if (!conv2d_small_patch(w.shape(), d)) {
+  const ConvAlgo algo = conv_algorithm(w.shape(), y.shape(), d);
+  if (algo == ConvAlgo::winograd) return winograd_bias_activation(x, w, bias, d, act, alpha, y);
+  if (algo == ConvAlgo::im2col) {
     // The im2col + sgemm convolution, then bias + activation in place.
     conv2d_forward(x, w, d, y);
     bias_activation(y, bias, act, alpha, y);
@@ -497,9 +498,10 @@ void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias
 
 void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
                                      const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias) {
-  if (winograd_suits(w.shape(), y.shape(), d))
+  const ConvAlgo algo = conv_algorithm(w.shape(), y.shape(), d);
+  if (algo == ConvAlgo::winograd)
     return winograd_bias_activation_backward(x, w, d, act, alpha, y, dy, dx, dw, dbias);
-  const bool small = conv2d_small_patch(w.shape(), d);
+  const bool small = algo == ConvAlgo::direct;
   const Geo g = make_geo(x.shape(), w.shape(), y.shape(), d);
   float* dbp = ptr<float>(dbias);
   if (!small || g.rows() == 0 || g.ow == 0 || g.cout == 0) {
@@ -555,13 +557,6 @@ void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Con
 
 // --- convolution + bias + activation + max pooling ---
 
-bool conv2d_fuses_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool) {
-  if (winograd_fuses_max_pool(x, w, d, pool)) return true;
-  return conv2d_small_patch(w, d) && pool.window_h >= 1 && pool.window_w >= 1 && pool.window_h * pool.window_w <= 256 &&
-         pool.stride_h == pool.window_h && pool.stride_w == pool.window_w && pool.pad_top == 0 &&
-         pool.pad_bottom == 0 && pool.pad_left == 0 && pool.pad_right == 0;
-}
-
 namespace {
 
 // The convolution's output shape (N, OH, OW, Cout) for input xs and kernel ws.
@@ -573,9 +568,16 @@ Shape conv_output_shape(const Shape& xs, const Shape& ws, const Conv2dDesc& d) {
 
 }  // namespace
 
+bool conv2d_fuses_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool) {
+  if (winograd_fuses_max_pool(x, w, d, pool)) return true;
+  return conv_algorithm(w, conv_output_shape(x, w, d), d) == ConvAlgo::direct && pool.window_h >= 1 && pool.window_w >= 1 && pool.window_h * pool.window_w <= 256 &&
+         pool.stride_h == pool.window_h && pool.stride_w == pool.window_w && pool.pad_top == 0 &&
+         pool.pad_bottom == 0 && pool.pad_left == 0 && pool.pad_right == 0;
+}
+
 void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
                                      Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax) {
-  if (!conv2d_small_patch(w.shape(), d))
+  if (conv_algorithm(w.shape(), conv_output_shape(x.shape(), w.shape(), d), d) != ConvAlgo::direct)
     return winograd_bias_activation_max_pool(x, w, bias, d, act, alpha, pool, p, argmax);
   const Geo g = make_geo(x.shape(), w.shape(), conv_output_shape(x.shape(), w.shape(), d), d);
   const PoolGeo pg{pool.window_h, pool.window_w, p.shape()[1], p.shape()[2]};
@@ -592,7 +594,7 @@ void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, 
                                               float alpha, const Pool2dDesc& pool, const Tensor& p,
                                               const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
                                               Tensor& dbias) {
-  if (!conv2d_small_patch(w.shape(), d))
+  if (conv_algorithm(w.shape(), conv_output_shape(x.shape(), w.shape(), d), d) != ConvAlgo::direct)
     return winograd_bias_activation_max_pool_backward(x, w, d, act, alpha, pool, p, argmax, dp, dx, dw, dbias);
   const Shape ys = conv_output_shape(x.shape(), w.shape(), d);
   const Geo g = make_geo(x.shape(), w.shape(), ys, d);

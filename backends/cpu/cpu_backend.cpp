@@ -1,8 +1,7 @@
 // The CPU Backend: a thin table that forwards to the kernel files
 // (allocator, elementwise_*, reduce, layout, matmul, nn, random, optimizer).
-#include "backends/cpu/cpu_backend.hpp"
-
 #include <cstring>
+#include <memory>
 
 #include "backends/cpu/kernels.hpp"
 
@@ -113,9 +112,10 @@ class CpuBackend final : public Backend {
                                        Tensor& dbias) override {
     cpu::conv2d_bias_activation_backward(x, w, d, act, alpha, y, dy, dx, dw, dbias);
   }
-  bool fuses_conv_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d,
-                           const Pool2dDesc& pool) const override {
-    return cpu::conv2d_fuses_max_pool(x, w, d, pool);
+  bool supports(Op op, std::initializer_list<DType> dtypes, const ConvPoolShapes* s) const override {
+    if (op == Op::conv2d_bias_activation_max_pool)
+      return s && Backend::supports(Op::conv2d, dtypes) && cpu::conv2d_fuses_max_pool(s->x, s->w, s->conv, s->pool);
+    return Backend::supports(op, dtypes);
   }
   void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
                                        Unary act, float alpha, const Pool2dDesc& pool, Tensor& p,
@@ -184,8 +184,10 @@ class CpuBackend final : public Backend {
   void sum_squares(const Tensor& x, Tensor& out) override { cpu::sum_squares(x, out); }
 };
 
-}  // namespace
+int cpu_device_count() { return 1; }
+std::unique_ptr<Backend> make_cpu_backend(int) { return std::make_unique<CpuBackend>(); }
+const BackendRegistrar kRegisterCpu{{Device::Type::cpu, &cpu_device_count, &make_cpu_backend}};
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+}  // namespace
 
 }  // namespace keras::backend

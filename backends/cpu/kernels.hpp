@@ -104,12 +104,23 @@ void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor
             float beta);
 
 // conv.cpp, pool.cpp
+// The convolution algorithms of the CPU backend, and the one place that
+// chooses among them for a kernel shape w (KH, KW, Cin/groups, Cout), an
+// output shape y (N, OH, OW, Cout) and a descriptor: every pass (forward,
+// both backward passes, fused with bias + activation or max pooling) asks
+// conv_algorithm, so a shape always runs the same algorithm.
+//   direct:   patches of at most 32 values, one group (conv_fused.cpp);
+//   winograd: 3x3, stride 1, no dilation, one group, >= 16 channels in and
+//             out, output at least 4x4 (winograd.cpp);
+//   im2col:   im2col + sgemm, everything else (conv.cpp). The backward data
+//             pass has no direct kernel: direct shapes use im2col there.
+enum class ConvAlgo : std::uint8_t { direct, winograd, im2col };
+ConvAlgo conv_algorithm(const Shape& w, const Shape& y, const Conv2dDesc& d);
 void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx);
 void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
-// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels
-// (winograd.cpp); conv2d_* use it where winograd_suits(kernel, output, d).
-bool winograd_suits(const Shape& w_shape, const Shape& y_shape, const Conv2dDesc& d);
+// Winograd F(4x4, 3x3) (winograd.cpp), where conv_algorithm says winograd.
+bool winograd_suits(const Shape& w_shape, const Shape& y_shape, const Conv2dDesc& d);  // for conv_algorithm only
 void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
 // Either backward pass, or both in one sweep (dx or dw may be null; x is
 // read only for dw, and only its shape is needed for dx).
@@ -131,10 +142,10 @@ void winograd_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w
                                                 float alpha, const Pool2dDesc& pool, const Tensor& p,
                                                 const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
                                                 Tensor& dbias);
-// conv_fused.cpp: direct kernels for patches of at most 32 values (one
-// group), which conv2d_forward / conv2d_backward_filter hand over to, and
-// convolution fused with bias + activation (see backend.hpp).
-bool conv2d_small_patch(const Shape& w, const Conv2dDesc& d);
+// conv_fused.cpp: direct kernels (where conv_algorithm says direct), which
+// conv2d_forward / conv2d_backward_filter hand over to, and convolution
+// fused with bias + activation (see backend.hpp).
+bool conv2d_small_patch(const Shape& w, const Conv2dDesc& d);  // for conv_algorithm only
 void conv2d_direct_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
 void conv2d_direct_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
 void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,

@@ -552,7 +552,7 @@ bool winograd_fuses_max_pool(const Shape& xs, const Shape& ws, const Conv2dDesc&
   auto divides_tile = [](int k) { return k == 1 || k == 2 || k == 4; };
   if (xs.size() != 4 || ws.size() != 4) return false;
   const Shape ys{xs[0], xs[1] + d.pad_top + d.pad_bottom - 2, xs[2] + d.pad_left + d.pad_right - 2, ws[3]};
-  return winograd_suits(ws, ys, d) && divides_tile(pool.window_h) && divides_tile(pool.window_w) &&
+  return conv_algorithm(ws, ys, d) == ConvAlgo::winograd && divides_tile(pool.window_h) && divides_tile(pool.window_w) &&
          pool.stride_h == pool.window_h && pool.stride_w == pool.window_w && pool.pad_top == 0 &&
          pool.pad_bottom == 0 && pool.pad_left == 0 && pool.pad_right == 0;
 }

@@ -1,8 +1,8 @@
 // Device discovery, backend construction, error reporting.
-#include "backends/cuda/cuda_backend.hpp"
 #include "backends/cuda/cuda_backend_impl.cuh"
 
 namespace keras::backend {
+namespace {
 
 int cuda_device_count() {
   int n = 0;
@@ -21,6 +21,11 @@ std::unique_ptr<Backend> make_cuda_backend(int device_index) {
               ": ", n, " device(s) present");
   return std::make_unique<cuda::CudaBackend>(device_index);
 }
+
+// This backend's entry in the registration list (keras/backend.hpp).
+const BackendRegistrar kRegisterCuda{{Device::Type::cuda, &cuda_device_count, &make_cuda_backend}};
+
+}  // namespace
 
 }  // namespace keras::backend
 

@@ -10,6 +10,7 @@
 // dimensions; they broadcast to out.shape() by NumPy rules (align right).
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,11 +88,34 @@ struct NormDims {
   std::int64_t outer = 1, channels = 1, inner = 1;
 };
 
+// The kernel families a front end may ask a backend about (supports()).
+enum class Op : std::uint8_t {
+  unary, binary, reduce, take, one_hot, matmul, softmax, sparse_softmax_cross_entropy,
+  bias_activation, conv2d, pool2d, conv2d_bias_activation, conv2d_bias_activation_max_pool,
+  batch_norm, layer_norm,
+};
+const char* op_name(Op op);
+
+// The shapes a convolution + pooling query depends on.
+struct ConvPoolShapes {
+  const Shape& x;
+  const Shape& w;
+  const Conv2dDesc& conv;
+  const Pool2dDesc& pool;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;  // "cpu", "cuda"
   virtual Device device() const = 0;
+
+  // Whether this backend computes `op` for inputs of these dtypes (and, for
+  // conv2d_bias_activation_max_pool, these shapes: without them the answer is
+  // false). The front end asks before running, to compose a fallback or to
+  // fail naming the op, the dtypes and the device. The default follows the
+  // dtypes documented per method below; it allocates nothing.
+  virtual bool supports(Op op, std::initializer_list<DType> dtypes, const ConvPoolShapes* shapes = nullptr) const;
 
   // --- memory (bytes) ---
   virtual void* allocate(std::size_t nbytes) = 0;
@@ -280,13 +304,10 @@ class Backend {
   }
   // --- convolution + bias + activation + max pooling (a Conv layer followed
   // by a MaxPooling layer), for backends that can skip the full-size
-  // activation in between ---
-  // Whether the two methods below are implemented for these shapes; the
-  // front end composes conv2d_bias_activation and pool2d_forward otherwise.
-  virtual bool fuses_conv_max_pool(const Shape& /*x*/, const Shape& /*w*/, const Conv2dDesc& /*d*/,
-                                   const Pool2dDesc& /*pool*/) const {
-    return false;
-  }
+  // activation in between; supports(Op::conv2d_bias_activation_max_pool, ...)
+  // with the shapes says whether the two methods below are implemented for
+  // them; the front end composes conv2d_bias_activation and pool2d_forward
+  // otherwise. ---
   // p = max pooling of act(conv(x, w) + bias), for windows that tile the
   // convolution's output without overlap or padding (stride = window, pads
   // 0; trailing rows and columns that fill no window are dropped).
@@ -358,6 +379,23 @@ class Backend {
   [[noreturn]] void not_implemented(const char* op) const {
     throw NotImplementedError(detail::cat(op, " is not implemented by the ", name(), " backend"));
   }
+};
+
+// ===== Registration =====
+// Each backend registers a factory from its own files with a static
+// BackendRegistrar; the registry keeps one Backend per device, created on
+// first use. A new backend adds files (and a directory in the build), not
+// edits here.
+struct BackendFactory {
+  Device::Type type;
+  // Usable devices of this type; 0 (never an exception) when none is present.
+  int (*device_count)();
+  // A backend for device `index` (0 <= index < device_count()).
+  std::unique_ptr<Backend> (*make)(int index);
+};
+void register_backend(const BackendFactory& factory);
+struct BackendRegistrar {
+  explicit BackendRegistrar(const BackendFactory& factory) { register_backend(factory); }
 };
 
 // The backend for a device; throws ValueError if none is registered.

@@ -49,6 +49,7 @@ Tensor bias_activation(const Tensor& x, const Tensor& bias, const std::string& a
   Fused f;
   KERAS_CHECK(lookup(activation, f), ValueError, op,
               ": expected one of linear, relu, relu6, sigmoid, tanh, elu, received activation '", activation, "'");
+  require_supported(op, backend::Op::bias_activation, x, {x.dtype(), bias.dtype()});
   Tensor y = empty(x.shape(), float32, x.device());
   be(x).bias_activation(x, bias, f.op, f.alpha, y);
   // Capture a detached alias of y: capturing y itself would make its node own it (a cycle).

@@ -269,7 +269,10 @@ Tensor conv_bias_activation_max_pool(const Tensor& x, const Tensor& kernel, cons
   Pool2dDesc pd;
   pd.window_h = pd.stride_h = window[0];
   pd.window_w = pd.stride_w = window[1];
-  if (p.ys[1] < window[0] || p.ys[2] < window[1] || !be(x).fuses_conv_max_pool(p.x.shape(), p.w.shape(), p.d, pd))
+  const backend::ConvPoolShapes shapes{p.x.shape(), p.w.shape(), p.d, pd};
+  if (p.ys[1] < window[0] || p.ys[2] < window[1] ||
+      !be(x).supports(backend::Op::conv2d_bias_activation_max_pool, {x.dtype(), kernel.dtype(), bias.dtype()},
+                      &shapes))
     return composed();
   const Shape ps{p.ys[0], p.ys[1] / window[0], p.ys[2] / window[1], p.ys[3]};
   Tensor y = empty(ps, float32, x.device());

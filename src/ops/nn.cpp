@@ -25,12 +25,12 @@ Tensor softmax_impl(const char* name, const Tensor& x, int axis, bool log) {
 }
 
 void check_labels(const char* op, const Tensor& labels, std::int64_t classes) {
-  double lo, hi;
-  if (!labels.device().is_cpu() || labels.size() == 0) return;
-  if (!int_range(labels, lo, hi)) {
-    lo = min(labels).item();
-    hi = max(labels).item();
+  if (labels.dtype() == int32 || labels.dtype() == int64 || labels.dtype() == uint8) {
+    check_index_range(op, "labels", labels, 0, classes);
+    return;
   }
+  if (labels.size() == 0) return;
+  const double lo = min(labels).item(), hi = max(labels).item();
   KERAS_CHECK(lo >= 0 && hi < static_cast<double>(classes), ValueError, op, ": labels must be in [0, ", classes,
               "), received values in [", lo, ", ", hi, "]");
 }
@@ -44,6 +44,8 @@ Tensor sparse_from_logits(const Tensor& labels, const Tensor& logits, double smo
               l2.shape()[0], " labels for output of shape ", shape_str(logits.shape()), ", received labels of shape ",
               shape_str(labels.shape()));
   check_labels("sparse_categorical_crossentropy", lab, c);
+  require_supported("sparse_categorical_crossentropy", backend::Op::sparse_softmax_cross_entropy, logits,
+                    {logits.dtype(), lab.dtype()});
   Tensor loss = empty({l2.shape()[0]}, float32, logits.device());
   bool need_grad = autograd::is_enabled() && logits.requires_grad();
   Tensor grad = need_grad ? empty(l2.shape(), float32, logits.device()) : Tensor();

@@ -191,10 +191,9 @@ Tensor take(const Tensor& x, const Tensor& indices, int axis) {
               "take: indices must be int32 or int64, received ", dtype_name(indices.dtype()));
   int a = norm_axis("take", axis, x.ndim());
   std::int64_t n = x.shape()[a];
-  double lo, hi;
-  if (int_range(indices, lo, hi))  // out-of-range indices would read out of bounds
-    KERAS_CHECK(lo >= 0 && hi < static_cast<double>(n), ValueError, "take: indices must be in [0, ", n, ") for axis ",
-                axis, " of shape ", shape_str(x.shape()), ", received values in [", lo, ", ", hi, "]");
+  require_supported("take", backend::Op::take, x, {x.dtype(), indices.dtype()});
+  // Out-of-range indices would read out of bounds, on any device.
+  check_index_range("take", "indices", indices, 0, n);
   Shape s(x.shape().begin(), x.shape().begin() + a);
   s.insert(s.end(), indices.shape().begin(), indices.shape().end());
   s.insert(s.end(), x.shape().begin() + a + 1, x.shape().end());
