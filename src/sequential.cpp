@@ -1,5 +1,7 @@
 // keras::Sequential: a list of layers that becomes a functional graph once
 // its input shape is known, then runs through the model executor.
+#include <typeinfo>
+
 #include "declaration.hpp"
 #include "keras/ops.hpp"
 #include "saving/config_utils.hpp"
@@ -48,7 +50,9 @@ Sequential::Sequential(std::initializer_list<LayerArg> layers, std::string name)
 }
 
 void Sequential::set_input(const KerasTensor& input) {
-  auto in = std::dynamic_pointer_cast<layers::InputLayer>(input.source());
+  auto src = input.source();
+  auto in = src && typeid(*src) == typeid(layers::InputLayer) ? std::static_pointer_cast<layers::InputLayer>(src)
+                                                               : nullptr;
   KERAS_CHECK(in != nullptr, ValueError, "Model \"", name_, "\": expected a keras::Input, received the output of layer \"",
               input.source() ? input.source()->name() : "?", "\"");
   KERAS_CHECK(layers_.empty(), ValueError, "Model \"", name_,
@@ -62,7 +66,8 @@ void Sequential::set_input(const KerasTensor& input) {
 void Sequential::add(LayerArg arg) {
   auto layer = std::move(arg.layer);
   KERAS_CHECK(layer != nullptr, ValueError, "Model \"", name_, "\": cannot add a null layer");
-  if (auto in = std::dynamic_pointer_cast<layers::InputLayer>(layer)) {
+  if (typeid(*layer) == typeid(layers::InputLayer)) {
+    auto in = std::static_pointer_cast<layers::InputLayer>(layer);
     auto node = std::make_shared<GraphNode>();
     node->layer = in;
     node->output_shapes = {in->batch_shape()};
