@@ -215,12 +215,28 @@ def tf2_style(rng):
     print("tf2_style: written with h5py")
 
 
+def compiled_untrained(rng):
+    # Compiled, never trained: Keras 3 stores only the optimizer's iteration
+    # and learning rate (its slots are not built yet).
+    model = keras.Sequential([keras.Input((5,)), layers.Dense(4, activation="relu"), layers.Dense(3, activation="softmax")],
+                             name="compiled_untrained")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.003), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    x = rng.uniform(-1, 1, (6, 5)).astype("float32")
+    save_all("compiled_untrained", model, [x])
+
+
+MAKERS = (mlp, functional, nested, cnn, resume, tf2_style, compiled_untrained)
+
+
 def main():
+    """With names as arguments, only those fixtures are (re)written."""
     os.makedirs(OUT, exist_ok=True)
     keras.utils.set_random_seed(1234)
     rng = np.random.default_rng(1234)
-    for make in (mlp, functional, nested, cnn, resume, tf2_style):
-        make(rng)
+    for make in MAKERS:
+        if len(sys.argv) == 1 or make.__name__ in sys.argv[1:]:
+            make(rng)
     with open(os.path.join(OUT, "VERSIONS.txt"), "w") as f:
         f.write(f"keras {keras.__version__}\nbackend {keras.backend.backend()}\nh5py {h5py.__version__}\n"
                 f"numpy {np.__version__}\npython {sys.version.split()[0]}\n")

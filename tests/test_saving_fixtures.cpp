@@ -208,3 +208,19 @@ TEST_CASE("keras fixtures: training Keras started continues here as it would in 
                   "weight " + std::to_string(i) + " after Keras's third epoch");
   }
 }
+
+TEST_CASE("keras fixtures: a model Keras compiled but never trained loads with its optimizer and trains on") {
+  // Keras 3 stores only [iteration, learning_rate] for an optimizer whose slots are not built yet.
+  for (std::string ext : {".keras", ".h5"}) {
+    INFO(ext);
+    keras::Model m = keras::models::load_model(fixture("compiled_untrained" + ext));
+    check_predictions(m, "compiled_untrained", ext);
+    REQUIRE(m.compiled());
+    CHECK(m.optimizer().iterations() == 0);
+    CHECK(m.optimizer().learning_rate() == doctest::Approx(0.003));
+    Tensor x = testing::random_tensor({8, 5}, -1, 1, 3);
+    std::vector<std::int64_t> lv = {0, 1, 2, 0, 1, 2, 0, 1};
+    m.fit(x, Tensor({8}, lv), {.batch_size = 4, .epochs = 1, .verbose = 0});
+    CHECK(m.optimizer().iterations() == 2);
+  }
+}

@@ -196,6 +196,9 @@ void set_optimizer_state(Model& model, const std::vector<Tensor>& values, const 
   auto& o = model.optimizer();
   if (!o.built()) o.build(model.trainable_weights());
   auto slots = keras_slot_order(model);
+  // A compiled model that never trained: Keras stores [iteration,
+  // learning_rate] only; the slots stay at their initial values.
+  if (values.size() == 2 && !slots.empty()) slots.clear();
   KERAS_CHECK(values.size() == slots.size() + 2, ValueError, "The optimizer state in '", source, "' has ",
               values.size(), " variables, but ", o.class_name(), " for this model has ", slots.size() + 2,
               " (iteration, learning_rate and ", slots.size(), " slots)");
