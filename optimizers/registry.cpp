@@ -85,9 +85,9 @@ registry::Registry<OptimizerFactory>& table() {
   return r;
 }
 
-// "keras.optimizers.Adam" -> "adam".
+// "keras.optimizers.Adam" -> "adam"; tf.keras 2.11+ writes "Custom>Adam".
 std::string key_of(const std::string& name) {
-  const auto dot = name.rfind('.');
+  const auto dot = name.find_last_of(".>");
   return lower(dot == std::string::npos ? name : name.substr(dot + 1));
 }
 }  // namespace

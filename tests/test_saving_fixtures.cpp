@@ -224,3 +224,20 @@ TEST_CASE("keras fixtures: a model Keras compiled but never trained loads with i
     CHECK(m.optimizer().iterations() == 2);
   }
 }
+
+TEST_CASE("keras fixtures: tf.keras 2.15 files with a Custom>Adam optimizer resume training where tf.keras would") {
+  // Slots interleaved per variable ("Adam/m/dense/kernel:0", "Adam/v/...");
+  // two kernels of equal shape would silently swap moments in the wrong order.
+  keras::Model m = keras::models::load_model(fixture("tf215_adam.h5"));
+  check_predictions(m, "tf215_adam", ".h5");
+  REQUIRE(m.compiled());
+  CHECK(m.optimizer().class_name() == "Adam");
+  CHECK(m.optimizer().iterations() == 4);
+  auto io = keras::saving::h5::open_file(fixture("tf215_adam_io.h5"));
+  m.fit(io.dataset("x0"), io.dataset("labels"), {.batch_size = 8, .epochs = 1, .verbose = 0, .shuffle = false});
+  auto w = m.get_weights();
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    INFO("weight ", i);
+    check_close(w[i], io.dataset("w" + std::to_string(i)).to_vector<float>(), 2e-5, 1e-4, "after one more epoch");
+  }
+}

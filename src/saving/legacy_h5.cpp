@@ -37,18 +37,58 @@ std::vector<Tensor> read_weights(const h5::Object& g, std::vector<std::string>* 
   return values;
 }
 
-// tf.keras 2 optimizers store [iter, slot kind 0 for every variable, kind 1
-// for every variable, ...] without a learning_rate; Keras 3 stores
-// [iteration, learning_rate, every kind for variable 0, ...].
-std::vector<Tensor> to_keras3_order(std::vector<Tensor> v, const Model& model) {
+// The slot of each saved optimizer value by its name: the model variable
+// whose path the name contains (the longest such path) and the rest of the
+// name as the slot kind. tf.keras 2.11+ names slots "Adam/m/dense/kernel:0"
+// (interleaved per variable); older optimizers "Adam/dense/kernel/m:0" (each
+// kind for every variable in turn). Returns false when a name matches no
+// variable.
+bool slots_by_name(const std::vector<std::string>& names, const std::vector<Variable>& vars,
+                   std::vector<std::pair<std::size_t, std::string>>& slot) {
+  for (std::size_t j = 1; j < names.size(); ++j) {
+    std::size_t best = vars.size(), len = 0, at = 0;
+    for (std::size_t i = 0; i < vars.size(); ++i) {
+      const std::string& p = vars[i].path();
+      auto pos = names[j].find(p);
+      if (!p.empty() && pos != std::string::npos && p.size() > len) best = i, len = p.size(), at = pos;
+    }
+    if (best == vars.size()) return false;
+    slot.emplace_back(best, names[j].substr(0, at) + "|" + names[j].substr(at + len));
+  }
+  return true;
+}
+
+// tf.keras 2 optimizers store [iter, slots...] without a learning_rate;
+// Keras 3 stores [iteration, learning_rate, every kind for variable 0, ...].
+std::vector<Tensor> to_keras3_order(std::vector<Tensor> v, const std::vector<std::string>& names, const Model& model) {
   auto& o = model.optimizer();
-  if (!o.built()) o.build(model.trainable_weights());
-  std::size_t slots = o.variables().size(), vars = model.trainable_weights().size();
-  if (v.size() != slots + 1 || vars == 0 || slots % vars != 0) return v;
-  std::size_t kinds = slots / vars;
+  auto vars = model.trainable_weights();
+  if (!o.built()) o.build(vars);
+  std::size_t slots = o.variables().size();
+  if (v.size() != slots + 1 || vars.empty() || slots % vars.size() != 0) return v;
+  std::size_t kinds = slots / vars.size();
   std::vector<Tensor> r{v[0], Tensor::scalar(o.learning_rate(), float32)};
-  for (std::size_t i = 0; i < vars; ++i)
-    for (std::size_t k = 0; k < kinds; ++k) r.push_back(v[1 + k * vars + i]);
+  std::vector<std::pair<std::size_t, std::string>> slot;
+  if (names.size() == v.size() && slots_by_name(names, vars, slot)) {
+    std::vector<std::string> kind_names;  // in order of first appearance
+    for (auto& [i, k] : slot)
+      if (std::find(kind_names.begin(), kind_names.end(), k) == kind_names.end()) kind_names.push_back(k);
+    if (kind_names.size() == kinds) {
+      std::vector<Tensor> ordered(slots);
+      for (std::size_t j = 0; j < slot.size(); ++j) {
+        auto k = std::find(kind_names.begin(), kind_names.end(), slot[j].second) - kind_names.begin();
+        ordered[slot[j].first * kinds + k] = v[j + 1];
+      }
+      bool complete = std::all_of(ordered.begin(), ordered.end(), [](const Tensor& t) { return t.defined(); });
+      if (complete) {
+        r.insert(r.end(), ordered.begin(), ordered.end());
+        return r;
+      }
+    }
+  }
+  // Unnamed slots: the older layout (each kind for every variable in turn).
+  for (std::size_t i = 0; i < vars.size(); ++i)
+    for (std::size_t k = 0; k < kinds; ++k) r.push_back(v[1 + k * vars.size() + i]);
   return r;
 }
 
@@ -154,7 +194,8 @@ std::shared_ptr<Model> load_legacy_h5(const std::string& path, bool compile) {
     if (compile_from_config(*model, training, path) && f.has_group("optimizer_weights")) {
       auto og = f.group("optimizer_weights");
       std::vector<std::string> names;
-      auto values = to_keras3_order(read_weights(og, &names), *model);
+      auto raw = read_weights(og, &names);
+      auto values = to_keras3_order(std::move(raw), names, *model);
       bool tf2 = std::any_of(names.begin(), names.end(), [](auto& n) { return n.size() > 2 && n.substr(n.size() - 2) == ":0"; });
       // tf.keras 2 optimizers can hold variables Keras 3 has no place for
       // (e.g. a "decay" step); like Keras, such state is not restored.
