@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "executor.hpp"
+#include "keras/config.hpp"
 #include "keras/models.hpp"
 #include "trainer_state.hpp"
 
@@ -124,6 +125,7 @@ std::string Model::summary_string() const {
   o << " Trainable params: " << with_commas(trainable) << " (" << memory_size(4.0 * trainable) << ")\n";
   o << " Non-trainable params: " << with_commas(non_trainable) << " (" << memory_size(4.0 * non_trainable) << ")\n";
   if (opt) o << " Optimizer params: " << with_commas(opt) << " (" << memory_size(4.0 * opt) << ")\n";
+  o << " Backend: " << config::backend_info() << "\n";
   return o.str();
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "backends/cpu/cpu_features.hpp"
+
 // OpenBLAS extensions, weak so that the library still links against another
 // CBLAS (then the thread count is simply left alone).
 extern "C" {
@@ -16,11 +18,8 @@ int openblas_get_num_threads(void) __attribute__((weak));
 
 namespace keras::backend::cpu {
 
-// Cores the batch-parallel kernels use (at most 8).
-inline int hw_threads() {
-  static const int n = static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
-  return n;
-}
+// Cores the batch-parallel kernels use (at most 8; see thread_limit()).
+inline int hw_threads() { return std::min(8, thread_limit()); }
 
 // Sets OpenBLAS's thread count for a scope and restores it, so that the
 // policy of matmul.cpp (which remembers what it last set) stays true.

@@ -16,14 +16,9 @@ namespace {
 constexpr double kMultiThreadMacs = 5e7;
 
 void set_blas_threads(double macs) {
-  static const int max_threads = openblas_get_num_threads ? openblas_get_num_threads() : 1;
-  static std::atomic<int> current{max_threads};
-  if (!openblas_set_num_threads || max_threads <= 1) return;
-  const int want = macs < kMultiThreadMacs ? 1 : max_threads;
-  if (current.load(std::memory_order_relaxed) != want) {
-    openblas_set_num_threads(want);
-    current.store(want, std::memory_order_relaxed);
-  }
+  if (!openblas_set_num_threads || !openblas_get_num_threads) return;
+  const int want = macs < kMultiThreadMacs ? 1 : hw_threads();
+  if (openblas_get_num_threads() != want) openblas_set_num_threads(want);
 }
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

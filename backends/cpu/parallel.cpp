@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "backends/cpu/cpu_features.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -18,8 +19,7 @@ thread_local bool t_in_job = false;
 class Pool {
  public:
   Pool() {
-    unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-    int n = static_cast<int>(std::min(hw, 8u)) - 1;
+    int n = std::min(default_num_threads(), 8) - 1;
     for (int i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
   }
   ~Pool() {
@@ -36,8 +36,9 @@ class Pool {
   // False if the pool is busy; the caller then runs the loop itself.
   bool run(int64_t n, int64_t grain, void (*call)(void*, int64_t, int64_t), void* ctx) {
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
-    if (!busy.owns_lock() || workers_.empty()) return false;
-    int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, 4 * threads());
+    const int limit = std::min(threads(), thread_limit());
+    if (!busy.owns_lock() || workers_.empty() || limit <= 1) return false;
+    int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, 4 * limit);
     {
       std::lock_guard<std::mutex> lock(mu_);
       call_ = call;
