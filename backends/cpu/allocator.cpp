@@ -10,6 +10,7 @@
 #include <new>
 #include <vector>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -58,7 +59,7 @@ Cache& cache() {
 
 }  // namespace
 
-void* cached_alloc(std::size_t nbytes) {
+void* CpuBackend::allocate(std::size_t nbytes) {
   if (nbytes == 0) return nullptr;
   std::size_t rounded;
   int cls = size_class(nbytes, rounded);
@@ -78,7 +79,7 @@ void* cached_alloc(std::size_t nbytes) {
   return p;
 }
 
-void cached_free(void* p, std::size_t nbytes) {
+void CpuBackend::deallocate(void* p, std::size_t nbytes) {
   if (!p) return;
   std::size_t rounded;
   int cls = size_class(nbytes, rounded);

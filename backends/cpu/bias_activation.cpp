@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/fused_activation.hpp"
 
 namespace keras::backend::cpu {
@@ -91,7 +92,7 @@ void backward_rows(const float* y, const float* dy, float* dx, double* dbias, in
 
 }  // namespace
 
-void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha, Tensor& out) {
+void CpuBackend::bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha, Tensor& out) {
   const int64_t c = bias.size();
   const int64_t rows = c ? x.size() / c : 0;
   const float* px = ptr<float>(x);
@@ -101,8 +102,8 @@ void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha
                         [&](auto f, auto) { forward_rows(px, pb, po, rows, c, f); });
 }
 
-void bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, float alpha,
-                              Tensor& dx, Tensor& dbias) {
+void CpuBackend::bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, float alpha, Tensor& dx,
+                                          Tensor& dbias) {
   const int64_t c = y.shape().empty() ? 1 : y.shape().back();
   const int64_t rows = c ? y.size() / c : 0;
   const float* py = ptr<float>(y);

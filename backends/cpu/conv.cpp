@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "backends/cpu/blas.hpp"
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 #include "tensor_impl.hpp"
 
@@ -257,7 +258,7 @@ ConvAlgo conv_algorithm(const Shape& w, const Shape& y, const Conv2dDesc& d) {
   return ConvAlgo::im2col;
 }
 
-void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
+void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y) {
   const ConvAlgo algo = conv_algorithm(w.shape(), y.shape(), d);
   if (algo == ConvAlgo::direct) return conv2d_direct_forward(x, w, d, y);  // conv_fused.cpp
   if (algo == ConvAlgo::winograd) return winograd_forward(x, w, d, y);
@@ -288,7 +289,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tenso
   });
 }
 
-void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) {
+void CpuBackend::conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx) {
   if (conv_algorithm(w.shape(), dy.shape(), d) == ConvAlgo::winograd)
     return winograd_backward(dx, w, d, dy, &dx, nullptr);
   const Geom g = make_geom(dx.shape(), w.shape(), dy.shape(), d);
@@ -331,7 +332,7 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d
   });
 }
 
-void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
+void CpuBackend::conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw) {
   const ConvAlgo algo = conv_algorithm(dw.shape(), dy.shape(), d);
   if (algo == ConvAlgo::direct) return conv2d_direct_backward_filter(x, dy, d, dw);  // conv_fused.cpp
   if (algo == ConvAlgo::winograd) return winograd_backward(x, dw, d, dy, nullptr, &dw);

@@ -36,6 +36,7 @@
 #include <limits>
 
 #include "backends/cpu/blas.hpp"
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/fused_activation.hpp"
 #include "tensor_impl.hpp"
 
@@ -477,8 +478,8 @@ void conv2d_direct_backward_filter(const Tensor& x, const Tensor& dy, const Conv
   });
 }
 
-void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
-                            float alpha, Tensor& y) {
+void CpuBackend::conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
+                                        Unary act, float alpha, Tensor& y) {
   const ConvAlgo algo = conv_algorithm(w.shape(), y.shape(), d);
   if (algo == ConvAlgo::winograd) return winograd_bias_activation(x, w, bias, d, act, alpha, y);
   if (algo == ConvAlgo::im2col) {
@@ -496,8 +497,9 @@ void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias
   });
 }
 
-void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
-                                     const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias) {
+void CpuBackend::conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
+                                                 float alpha, const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw,
+                                                 Tensor& dbias) {
   const ConvAlgo algo = conv_algorithm(w.shape(), y.shape(), d);
   if (algo == ConvAlgo::winograd)
     return winograd_bias_activation_backward(x, w, d, act, alpha, y, dy, dx, dw, dbias);
@@ -575,8 +577,9 @@ bool conv2d_fuses_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d, 
          pool.pad_bottom == 0 && pool.pad_left == 0 && pool.pad_right == 0;
 }
 
-void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
-                                     Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax) {
+void CpuBackend::conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                                 const Conv2dDesc& d, Unary act, float alpha, const Pool2dDesc& pool,
+                                                 Tensor& p, Tensor& argmax) {
   if (conv_algorithm(w.shape(), conv_output_shape(x.shape(), w.shape(), d), d) != ConvAlgo::direct)
     return winograd_bias_activation_max_pool(x, w, bias, d, act, alpha, pool, p, argmax);
   const Geo g = make_geo(x.shape(), w.shape(), conv_output_shape(x.shape(), w.shape(), d), d);
@@ -590,10 +593,10 @@ void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Ten
   });
 }
 
-void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
-                                              float alpha, const Pool2dDesc& pool, const Tensor& p,
-                                              const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
-                                              Tensor& dbias) {
+void CpuBackend::conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d,
+                                                          Unary act, float alpha, const Pool2dDesc& pool,
+                                                          const Tensor& p, const Tensor& argmax, const Tensor& dp,
+                                                          Tensor* dx, Tensor* dw, Tensor& dbias) {
   if (conv_algorithm(w.shape(), conv_output_shape(x.shape(), w.shape(), d), d) != ConvAlgo::direct)
     return winograd_bias_activation_max_pool_backward(x, w, d, act, alpha, pool, p, argmax, dp, dx, dw, dbias);
   const Shape ys = conv_output_shape(x.shape(), w.shape(), d);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -193,7 +194,7 @@ void binary_dispatch(const Tensor& a, const Tensor& b, Tensor& out, bool bool_ou
 
 }  // namespace
 
-void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out) {
+void CpuBackend::binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out) {
   // Comparisons always write bool; logical ops write bool unless the caller
   // asked for the inputs' dtype.
   const bool bool_out = (out.dtype() == DType::bool_ || out.dtype() == DType::uint8) &&
@@ -208,7 +209,7 @@ void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out) {
   }
 }
 
-void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) {
+void CpuBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) {
   const Shape* ins[3] = {&cond.shape(), &a.shape(), &b.shape()};
   BroadcastPlan p = make_broadcast_plan(out.shape(), ins, 3);
   const std::uint8_t* pc = ptr<std::uint8_t>(cond);
@@ -231,7 +232,7 @@ void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) {
   });
 }
 
-void clip(const Tensor& x, float lo, float hi, Tensor& out) {
+void CpuBackend::clip(const Tensor& x, float lo, float hi, Tensor& out) {
   const float* px = ptr<float>(x);
   float* po = ptr<float>(out);
   auto body = [&](int64_t b, int64_t e) {
@@ -244,7 +245,7 @@ void clip(const Tensor& x, float lo, float hi, Tensor& out) {
   parallel_for(x.size(), kParallelThreshold, body);
 }
 
-void fill(Tensor& out, double value) {
+void CpuBackend::fill(Tensor& out, double value) {
   dispatch(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T v = out.dtype() == DType::bool_ ? T(value != 0) : static_cast<T>(value);
@@ -253,7 +254,7 @@ void fill(Tensor& out, double value) {
   });
 }
 
-void cast(const Tensor& x, Tensor& out) {
+void CpuBackend::cast(const Tensor& x, Tensor& out) {
   const int64_t n = x.size();
   if (x.dtype() == out.dtype()) {
     std::memcpy(out.data_ptr(), x.data_ptr(), x.nbytes());
@@ -275,7 +276,7 @@ void cast(const Tensor& x, Tensor& out) {
   });
 }
 
-void arange(Tensor& out, double start, double step) {
+void CpuBackend::arange(Tensor& out, double start, double step) {
   dispatch(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* p = ptr<T>(out);

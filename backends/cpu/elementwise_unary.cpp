@@ -11,6 +11,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <xsimd/xsimd.hpp>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -87,7 +88,7 @@ void unary_int(Unary op, const T* x, T* out, int64_t n) {
 
 }  // namespace
 
-void unary(Unary op, const Tensor& x, Tensor& out, float alpha) {
+void CpuBackend::unary(Unary op, const Tensor& x, Tensor& out, float alpha) {
   const int64_t n = x.size();
   if (op == Unary::logical_not) {
     dispatch(x.dtype(), [&](auto in_tag) {
@@ -168,8 +169,7 @@ void unary(Unary op, const Tensor& x, Tensor& out, float alpha) {
   }
 }
 
-void unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
-                    float alpha) {
+void CpuBackend::unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, float alpha) {
   const int64_t n = x.size();
   const float* px = ptr<float>(x);
   const float* py = ptr<float>(y);

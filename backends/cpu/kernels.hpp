@@ -1,5 +1,5 @@
-// Internal to the CPU backend: the kernel functions (one .cpp per op family),
-// dtype dispatch, the broadcast iterator and the small thread pool.
+// Internal to the CPU backend: helpers the kernel files share (dtype dispatch,
+// the broadcast iterator, the small thread pool, the convolution algorithms).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -69,41 +69,10 @@ struct BroadcastPlan {
 };
 BroadcastPlan make_broadcast_plan(const Shape& out, const Shape* const* inputs, int ninputs);
 
-// --- memory ---
-void* cached_alloc(std::size_t nbytes);
-void cached_free(void* p, std::size_t nbytes);
+// --- helpers shared by the kernel files ---
+// The Backend methods themselves are CpuBackend's (cpu_backend.hpp).
 
-// --- kernels (arguments already validated by keras::ops) ---
-void fill(Tensor& out, double value);
-void cast(const Tensor& x, Tensor& out);
-void arange(Tensor& out, double start, double step);
-void unary(Unary op, const Tensor& x, Tensor& out, float alpha);
-void unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
-                    float alpha);
-void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out);
-void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out);
-void clip(const Tensor& x, float lo, float hi, Tensor& out);
-// bias_activation.cpp (relu, relu6, sigmoid, tanh, elu; see backend.hpp)
-void bias_activation(const Tensor& x, const Tensor& bias, Unary act, float alpha, Tensor& out);
-void bias_activation_backward(Unary act, const Tensor& y, const Tensor& dy, float alpha, Tensor& dx,
-                              Tensor& dbias);
-
-void reduce(Reduce op, const Tensor& x, const std::vector<int>& axes, Tensor& out);
-void argmax(const Tensor& x, int axis, Tensor& out, bool min);
-void sum_squares(const Tensor& x, Tensor& out);
-
-void transpose(const Tensor& x, const std::vector<int>& perm, Tensor& out);
-void concat(const std::vector<Tensor>& xs, int axis, Tensor& out);
-void slice(const Tensor& x, int axis, int64_t start, Tensor& out);
-void slice_backward(const Tensor& dy, int axis, int64_t start, Tensor& dx);
-void take(const Tensor& x, const Tensor& indices, int axis, Tensor& out);
-void take_backward(const Tensor& dy, const Tensor& indices, int axis, Tensor& dx);
-void one_hot(const Tensor& indices, int64_t depth, Tensor& out);
-
-void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out, float alpha,
-            float beta);
-
-// conv.cpp, pool.cpp
+// conv.cpp
 // The convolution algorithms of the CPU backend, and the one place that
 // chooses among them for a kernel shape w (KH, KW, Cin/groups, Cout), an
 // output shape y (N, OH, OW, Cout) and a descriptor: every pass (forward,
@@ -116,9 +85,6 @@ void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor
 //             pass has no direct kernel: direct shapes use im2col there.
 enum class ConvAlgo : std::uint8_t { direct, winograd, im2col };
 ConvAlgo conv_algorithm(const Shape& w, const Shape& y, const Conv2dDesc& d);
-void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
-void conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dDesc& d, Tensor& dx);
-void conv2d_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
 // Winograd F(4x4, 3x3) (winograd.cpp), where conv_algorithm says winograd.
 bool winograd_suits(const Shape& w_shape, const Shape& y_shape, const Conv2dDesc& d);  // for conv_algorithm only
 void winograd_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
@@ -148,50 +114,9 @@ void winograd_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w
 bool conv2d_small_patch(const Shape& w, const Conv2dDesc& d);  // for conv_algorithm only
 void conv2d_direct_forward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Tensor& y);
 void conv2d_direct_backward_filter(const Tensor& x, const Tensor& dy, const Conv2dDesc& d, Tensor& dw);
-void conv2d_bias_activation(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d, Unary act,
-                            float alpha, Tensor& y);
-void conv2d_bias_activation_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act, float alpha,
-                                     const Tensor& y, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor& dbias);
 // Convolution + bias + activation + max pooling in one pass (conv_fused.cpp),
 // for short patches and non-overlapping, unpadded pooling windows.
 bool conv2d_fuses_max_pool(const Shape& x, const Shape& w, const Conv2dDesc& d, const Pool2dDesc& pool);
-void conv2d_bias_activation_max_pool(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dDesc& d,
-                                     Unary act, float alpha, const Pool2dDesc& pool, Tensor& p, Tensor& argmax);
-void conv2d_bias_activation_max_pool_backward(const Tensor& x, const Tensor& w, const Conv2dDesc& d, Unary act,
-                                              float alpha, const Pool2dDesc& pool, const Tensor& p,
-                                              const Tensor& argmax, const Tensor& dp, Tensor* dx, Tensor* dw,
-                                              Tensor& dbias);
-void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y);
-void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
-                     Tensor& dx);
-
-// normalization.cpp (see backend.hpp's NormDims)
-void batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon, const NormDims& n,
-                         Tensor& y, Tensor& mean, Tensor& var, Tensor& inv_std);
-void batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta, const Tensor& mean,
-                          const Tensor& var, float epsilon, const NormDims& n, Tensor& y);
-void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
-                         const Tensor& inv_std, const NormDims& n, bool batch_stats, Tensor* dx, Tensor* dgamma,
-                         Tensor* dbeta);
-void layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon, const NormDims& n,
-                        Tensor& y, Tensor& mean, Tensor& inv_std);
-void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
-                         const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma, Tensor* dbeta);
-
-void softmax(const Tensor& x, int axis, Tensor& out, bool log);
-void softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx, bool log);
-void sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels,
-                                  float label_smoothing, Tensor& loss, Tensor* grad);
-
-void random_uniform(Tensor& out, float low, float high, std::uint64_t seed);
-void random_normal(Tensor& out, float mean, float stddev, std::uint64_t seed);
-void random_truncated_normal(Tensor& out, float mean, float stddev, std::uint64_t seed);
-void random_permutation(Tensor& out, std::uint64_t seed);
-
-void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, float lr, float momentum,
-                bool nesterov);
-void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat,
-                 const AdamStep& step);
 
 // Splits `shape` around `axis` into (outer, n, inner) element counts.
 inline void split_axis(const Shape& shape, int axis, int64_t& outer, int64_t& n, int64_t& inner) {

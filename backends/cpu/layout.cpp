@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -41,7 +42,7 @@ inline int64_t index_at(const void* p, bool is64, int64_t i, int64_t n) {
 
 }  // namespace
 
-void transpose(const Tensor& x, const std::vector<int>& perm, Tensor& out) {
+void CpuBackend::transpose(const Tensor& x, const std::vector<int>& perm, Tensor& out) {
   const Shape& xs = x.shape();
   const int nd = static_cast<int>(xs.size());
   // Drop size-1 input dims, then merge output dims that are consecutive input
@@ -115,7 +116,7 @@ void transpose(const Tensor& x, const std::vector<int>& perm, Tensor& out) {
   });
 }
 
-void concat(const std::vector<Tensor>& xs, int axis, Tensor& out) {
+void CpuBackend::concat(const std::vector<Tensor>& xs, int axis, Tensor& out) {
   int64_t outer, n_out, inner;
   split_axis(out.shape(), axis, outer, n_out, inner);
   const std::size_t es = dtype_size(out.dtype());
@@ -130,7 +131,7 @@ void concat(const std::vector<Tensor>& xs, int axis, Tensor& out) {
   }
 }
 
-void slice(const Tensor& x, int axis, int64_t start, Tensor& out) {
+void CpuBackend::slice(const Tensor& x, int axis, int64_t start, Tensor& out) {
   int64_t outer, n_x, inner;
   split_axis(x.shape(), axis, outer, n_x, inner);
   const std::size_t es = dtype_size(x.dtype());
@@ -141,7 +142,7 @@ void slice(const Tensor& x, int axis, int64_t start, Tensor& out) {
   for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * o_row, src + o * x_row, o_row);
 }
 
-void slice_backward(const Tensor& dy, int axis, int64_t start, Tensor& dx) {
+void CpuBackend::slice_backward(const Tensor& dy, int axis, int64_t start, Tensor& dx) {
   int64_t outer, n_x, inner;
   split_axis(dx.shape(), axis, outer, n_x, inner);
   const int64_t x_row = n_x * inner, d_row = dy.shape(axis) * inner;
@@ -154,7 +155,7 @@ void slice_backward(const Tensor& dy, int axis, int64_t start, Tensor& dx) {
   });
 }
 
-void take(const Tensor& x, const Tensor& indices, int axis, Tensor& out) {
+void CpuBackend::take(const Tensor& x, const Tensor& indices, int axis, Tensor& out) {
   int64_t outer, n, inner;
   split_axis(x.shape(), axis, outer, n, inner);
   const int64_t k = indices.size();
@@ -177,7 +178,7 @@ void take(const Tensor& x, const Tensor& indices, int axis, Tensor& out) {
   });
 }
 
-void take_backward(const Tensor& dy, const Tensor& indices, int axis, Tensor& dx) {
+void CpuBackend::take_backward(const Tensor& dy, const Tensor& indices, int axis, Tensor& dx) {
   int64_t outer, n, inner;
   split_axis(dx.shape(), axis, outer, n, inner);
   const int64_t k = indices.size();
@@ -194,7 +195,7 @@ void take_backward(const Tensor& dy, const Tensor& indices, int axis, Tensor& dx
   }
 }
 
-void one_hot(const Tensor& indices, int64_t depth, Tensor& out) {
+void CpuBackend::one_hot(const Tensor& indices, int64_t depth, Tensor& out) {
   float* o = ptr<float>(out);
   std::fill(o, o + out.size(), 0.0f);
   const bool is64 = indices.dtype() == DType::int64;

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "backends/cpu/blas.hpp"
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -37,8 +38,8 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
 
 }  // namespace
 
-void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out, float alpha,
-            float beta) {
+void CpuBackend::matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out, float alpha,
+                        float beta) {
   const Shape& as = a.shape();
   const Shape& bs = b.shape();
   const int ar = static_cast<int>(as.size()), br = static_cast<int>(bs.size());

@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 + AVX-512 intrinsics
 #include <xsimd/xsimd.hpp>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -104,7 +105,7 @@ void softmax_strided(const float* x, float* y, int64_t outer, int64_t n, int64_t
 
 }  // namespace
 
-void softmax(const Tensor& x, int axis, Tensor& out, bool log) {
+void CpuBackend::softmax(const Tensor& x, int axis, Tensor& out, bool log) {
   int64_t outer, n, inner;
   split_axis(x.shape(), axis, outer, n, inner);
   if (inner == 1)
@@ -115,7 +116,7 @@ void softmax(const Tensor& x, int axis, Tensor& out, bool log) {
 
 // softmax:     dx = y * (dy - sum(dy * y))
 // log_softmax: dx = dy - exp(y) * sum(dy)
-void softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx, bool log) {
+void CpuBackend::softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx, bool log) {
   int64_t outer, n, inner;
   split_axis(y.shape(), axis, outer, n, inner);
   const float* py = ptr<float>(y);
@@ -159,8 +160,8 @@ void softmax_backward(const Tensor& y, const Tensor& dy, int axis, Tensor& dx, b
   }
 }
 
-void sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels,
-                                  float label_smoothing, Tensor& loss, Tensor* grad) {
+void CpuBackend::sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels, float label_smoothing,
+                                              Tensor& loss, Tensor* grad) {
   const int64_t rows = logits.shape(0), c = logits.shape(1);
   const float* x = ptr<float>(logits);
   float* pl = ptr<float>(loss);

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 #include "tensor_impl.hpp"
 
@@ -210,8 +211,8 @@ B affine(B x, B, B m, B a, B b, B) { return (x - m) * a + b; }
 
 }  // namespace
 
-void batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon, const NormDims& n,
-                         Tensor& y, Tensor& mean, Tensor& var, Tensor& inv_std) {
+void CpuBackend::batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                                     const NormDims& n, Tensor& y, Tensor& mean, Tensor& var, Tensor& inv_std) {
   const int64_t C = n.channels;
   const double cnt = static_cast<double>(n.outer) * static_cast<double>(n.inner);
   Tensor sums = scratch_bytes(2 * std::max<int64_t>(C, 1) * sizeof(double));
@@ -239,8 +240,8 @@ void batch_norm_training(const Tensor& x, const Tensor* gamma, const Tensor* bet
   channel_apply(n, px, nullptr, ptr<float>(y), pb.params(), affine);
 }
 
-void batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta, const Tensor& mean,
-                          const Tensor& var, float epsilon, const NormDims& n, Tensor& y) {
+void CpuBackend::batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* beta, const Tensor& mean,
+                                      const Tensor& var, float epsilon, const NormDims& n, Tensor& y) {
   const int64_t C = n.channels;
   const float *g = opt(gamma), *bt = opt(beta), *pm = ptr<float>(mean), *pv = ptr<float>(var);
   ParamBuf pb(C);
@@ -254,9 +255,9 @@ void batch_norm_inference(const Tensor& x, const Tensor* gamma, const Tensor* be
   channel_apply(n, ptr<float>(x), nullptr, ptr<float>(y), pb.params(), affine);
 }
 
-void batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
-                         const Tensor& inv_std, const NormDims& n, bool batch_stats, Tensor* dx, Tensor* dgamma,
-                         Tensor* dbeta) {
+void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                                     const Tensor& inv_std, const NormDims& n, bool batch_stats, Tensor* dx,
+                                     Tensor* dgamma, Tensor* dbeta) {
   const int64_t C = n.channels;
   const double cnt = static_cast<double>(n.outer) * static_cast<double>(n.inner);
   const float *px = ptr<float>(x), *pd = ptr<float>(dy), *pm = ptr<float>(mean), *pi = ptr<float>(inv_std);
@@ -320,8 +321,8 @@ double row_sum(const float* x, const float* dy, int64_t C, F f) {
 
 }  // namespace
 
-void layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon, const NormDims& n,
-                        Tensor& y, Tensor& mean, Tensor& inv_std) {
+void CpuBackend::layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, float epsilon,
+                                    const NormDims& n, Tensor& y, Tensor& mean, Tensor& inv_std) {
   const int64_t O = n.outer, C = n.channels, I = n.inner;
   if (O * C * I == 0) return;
   const float *px = ptr<float>(x), *g = opt(gamma), *bt = opt(beta);
@@ -393,8 +394,9 @@ void layer_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta
   });
 }
 
-void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
-                         const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma, Tensor* dbeta) {
+void CpuBackend::layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
+                                     const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma,
+                                     Tensor* dbeta) {
   const int64_t O = n.outer, C = n.channels, I = n.inner;
   if (dgamma) std::fill(ptr<float>(*dgamma), ptr<float>(*dgamma) + C, 0.0f);
   if (dbeta) std::fill(ptr<float>(*dbeta), ptr<float>(*dbeta) + C, 0.0f);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -81,8 +82,8 @@ void adam_range(float* __restrict w, const float* __restrict g, float* __restric
 
 }  // namespace
 
-void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, float lr, float momentum,
-                bool nesterov) {
+void CpuBackend::sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, float lr, float momentum,
+                            bool nesterov) {
   float* w = ptr<float>(var);
   const float* g = ptr<float>(grad);
   float* v = velocity ? ptr<float>(*velocity) : nullptr;
@@ -95,8 +96,7 @@ void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, float lr, flo
   });
 }
 
-void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat,
-                 const AdamStep& s) {
+void CpuBackend::adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat, const AdamStep& s) {
   float* w = ptr<float>(var);
   const float* g = ptr<float>(grad);
   float* pm = ptr<float>(m);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -37,7 +38,7 @@ constexpr int64_t kBlock = 256;
 
 }  // namespace
 
-void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y) {
+void CpuBackend::pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor& y) {
   const PoolGeom g = make_geom(x.shape(), y.shape(), d);
   const float* xp = ptr<float>(x);
   float* yp = ptr<float>(y);
@@ -72,8 +73,8 @@ void pool2d_forward(PoolMode mode, const Tensor& x, const Pool2dDesc& d, Tensor&
   });
 }
 
-void pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
-                     Tensor& dx) {
+void CpuBackend::pool2d_backward(PoolMode mode, const Tensor& x, const Tensor& y, const Tensor& dy, const Pool2dDesc& d,
+                                 Tensor& dx) {
   const PoolGeom g = make_geom(x.shape(), y.shape(), d);
   const float* xp = ptr<float>(x);
   const float* yp = ptr<float>(y);

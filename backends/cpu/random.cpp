@@ -5,6 +5,7 @@
 #include <cmath>
 #include <utility>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -35,7 +36,7 @@ inline double normal_from(std::uint64_t b) {
 
 }  // namespace
 
-void random_uniform(Tensor& out, float low, float high, std::uint64_t seed) {
+void CpuBackend::random_uniform(Tensor& out, float low, float high, std::uint64_t seed) {
   float* p = ptr<float>(out);
   const std::uint64_t key = mix64(seed);
   const float span = high - low;
@@ -47,7 +48,7 @@ void random_uniform(Tensor& out, float low, float high, std::uint64_t seed) {
   });
 }
 
-void random_normal(Tensor& out, float mean, float stddev, std::uint64_t seed) {
+void CpuBackend::random_normal(Tensor& out, float mean, float stddev, std::uint64_t seed) {
   float* p = ptr<float>(out);
   const std::uint64_t key = mix64(seed);
   parallel_for(out.size(), kParallelThreshold, [&](int64_t b, int64_t e) {
@@ -56,7 +57,7 @@ void random_normal(Tensor& out, float mean, float stddev, std::uint64_t seed) {
   });
 }
 
-void random_truncated_normal(Tensor& out, float mean, float stddev, std::uint64_t seed) {
+void CpuBackend::random_truncated_normal(Tensor& out, float mean, float stddev, std::uint64_t seed) {
   float* p = ptr<float>(out);
   const std::uint64_t key = mix64(seed);
   parallel_for(out.size(), kParallelThreshold, [&](int64_t b, int64_t e) {
@@ -69,7 +70,7 @@ void random_truncated_normal(Tensor& out, float mean, float stddev, std::uint64_
   });
 }
 
-void random_permutation(Tensor& out, std::uint64_t seed) {
+void CpuBackend::random_permutation(Tensor& out, std::uint64_t seed) {
   std::int64_t* p = ptr<std::int64_t>(out);
   const int64_t n = out.size();
   for (int64_t i = 0; i < n; ++i) p[i] = i;

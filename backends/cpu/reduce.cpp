@@ -12,6 +12,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 + AVX-512 intrinsics
 #include <xsimd/xsimd.hpp>
 
+#include "backends/cpu/cpu_backend.hpp"
 #include "backends/cpu/kernels.hpp"
 
 namespace keras::backend::cpu {
@@ -150,7 +151,7 @@ void reduce_typed(const T* x, const Shape& shape, const std::vector<int>& axes, 
 
 }  // namespace
 
-void reduce(Reduce op, const Tensor& x, const std::vector<int>& axes, Tensor& out) {
+void CpuBackend::reduce(Reduce op, const Tensor& x, const std::vector<int>& axes, Tensor& out) {
   const int64_t n_out = out.size();
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -177,7 +178,7 @@ void reduce(Reduce op, const Tensor& x, const std::vector<int>& axes, Tensor& ou
   });
 }
 
-void argmax(const Tensor& x, int axis, Tensor& out, bool min) {
+void CpuBackend::argmax(const Tensor& x, int axis, Tensor& out, bool min) {
   int64_t outer, n, inner;
   split_axis(x.shape(), axis, outer, n, inner);
   std::int64_t* po = ptr<std::int64_t>(out);
@@ -203,7 +204,7 @@ void argmax(const Tensor& x, int axis, Tensor& out, bool min) {
   });
 }
 
-void sum_squares(const Tensor& x, Tensor& out) {
+void CpuBackend::sum_squares(const Tensor& x, Tensor& out) {
   const float* p = ptr<float>(x);
   const int64_t n = x.size();
   double total = 0;
