@@ -102,6 +102,52 @@ void Optimizer::build(const std::vector<Variable>& vars) {
   built_ = true;
 }
 
+namespace {
+
+// Keras's _clip_gradients: the gradients clipped by norm, global norm or
+// value into `clipped`, or `grads` itself when no clipping is configured
+// (only the configured branch allocates).
+const std::vector<Tensor>* clip_gradients(const std::vector<Tensor>& grads, const BaseOptions& o,
+                                          std::vector<Tensor>& clipped) {
+  if (o.clipnorm && *o.clipnorm > 0) {
+    // g * c / max(||g||, c): unchanged when ||g|| <= c, computed on the device.
+    const double c = *o.clipnorm;
+    clipped.resize(grads.size());
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      if (!grads[i].defined()) continue;
+      Tensor norm = ops::sqrt(ops::sum_squares(grads[i]));
+      clipped[i] = grads[i] * (c / ops::maximum(norm, ops::full_like(norm, c)));
+    }
+    return &clipped;
+  } else if (o.global_clipnorm && *o.global_clipnorm > 0) {
+    // One joint norm over all defined gradients; scale = c / max(norm, c).
+    const double c = *o.global_clipnorm;
+    Tensor total;
+    for (const Tensor& gi : grads) {
+      if (!gi.defined()) continue;
+      Tensor s = ops::sum_squares(gi);
+      total = total.defined() ? total + s : s;
+    }
+    clipped.resize(grads.size());
+    if (total.defined()) {
+      Tensor norm = ops::sqrt(total);
+      Tensor scale = c / ops::maximum(norm, ops::full_like(norm, c));
+      for (std::size_t i = 0; i < grads.size(); ++i)
+        if (grads[i].defined()) clipped[i] = grads[i] * scale;
+    }
+    return &clipped;
+  } else if (o.clipvalue && *o.clipvalue > 0) {
+    const double v = *o.clipvalue;
+    clipped.resize(grads.size());
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      if (grads[i].defined()) clipped[i] = ops::clip(grads[i], -v, v);
+    return &clipped;
+  }
+  return &grads;
+}
+
+}  // namespace
+
 void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
                                 const std::vector<Variable>& vars) {
   KERAS_CHECK(grads.size() == vars.size(), ValueError, class_name(),
@@ -134,44 +180,8 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
                   shape_str(grads[i].shape()), " but the variable has shape ",
                   shape_str(vars[i].shape()));
 
-  // Clipping (Keras's _clip_gradients). Only the configured branch
-  // allocates; the common no-clipping path uses the gradients as they are.
-  const std::vector<Tensor>* g = &grads;
   std::vector<Tensor> clipped;
-  if (base_.clipnorm && *base_.clipnorm > 0) {
-    // g * c / max(||g||, c): unchanged when ||g|| <= c, computed on the device.
-    const double c = *base_.clipnorm;
-    clipped.resize(grads.size());
-    for (std::size_t i = 0; i < grads.size(); ++i) {
-      if (!grads[i].defined()) continue;
-      Tensor norm = ops::sqrt(ops::sum_squares(grads[i]));
-      clipped[i] = grads[i] * (c / ops::maximum(norm, ops::full_like(norm, c)));
-    }
-    g = &clipped;
-  } else if (base_.global_clipnorm && *base_.global_clipnorm > 0) {
-    // One joint norm over all defined gradients; scale = c / max(norm, c).
-    const double c = *base_.global_clipnorm;
-    Tensor total;
-    for (const Tensor& gi : grads) {
-      if (!gi.defined()) continue;
-      Tensor s = ops::sum_squares(gi);
-      total = total.defined() ? total + s : s;
-    }
-    clipped.resize(grads.size());
-    if (total.defined()) {
-      Tensor norm = ops::sqrt(total);
-      Tensor scale = c / ops::maximum(norm, ops::full_like(norm, c));
-      for (std::size_t i = 0; i < grads.size(); ++i)
-        if (grads[i].defined()) clipped[i] = grads[i] * scale;
-    }
-    g = &clipped;
-  } else if (base_.clipvalue && *base_.clipvalue > 0) {
-    const double v = *base_.clipvalue;
-    clipped.resize(grads.size());
-    for (std::size_t i = 0; i < grads.size(); ++i)
-      if (grads[i].defined()) clipped[i] = ops::clip(grads[i], -v, v);
-    g = &clipped;
-  }
+  const std::vector<Tensor>* g = clip_gradients(grads, base_, clipped);
 
   const double lr = learning_rate();
   const double wd = base_.weight_decay.value_or(0.0);

@@ -43,6 +43,22 @@ void write_io(const std::string& dir, const std::string& name, keras::Model& m, 
   keras::saving::h5::close(f);
 }
 
+// Each model's files load back here with the predictions saved beside them,
+// so the files are checked even without Python.
+void check_read_back(const std::string& dir, std::initializer_list<const char*> names) {
+  for (std::string name : names)
+    for (std::string ext : {".h5", ".keras"}) {
+      INFO(name, ext);
+      keras::Model r = keras::models::load_model(dir + "/" + name + ext);
+      auto io = keras::saving::h5::open_file(dir + "/" + name + "_io.h5");
+      std::vector<Tensor> xs;
+      for (int i = 0; io.has("x" + std::to_string(i)); ++i) xs.push_back(io.dataset("x" + std::to_string(i)));
+      auto ys = r.predict(xs);
+      for (std::size_t i = 0; i < ys.size(); ++i)
+        check_close(ys[i], io.dataset("y" + std::to_string(i)).to_vector<float>(), 0.0, 0.0, "reloaded");
+    }
+}
+
 }  // namespace
 
 TEST_CASE("interop: models saved here for real Keras to load") {
@@ -105,6 +121,14 @@ TEST_CASE("interop: models saved here for real Keras to load") {
   cnn.save(dir + "/cnn.keras");
   write_io(dir, "cnn", cnn, {cx.slice(0, 4)});
 
+  // Read back here too, so the files are checked even without Python.
+  check_read_back(dir, {"mlp", "functional", "cnn"});
+  if (!std::getenv("KERAS_INTEROP_DIR")) fs::remove_all(dir);
+}
+
+TEST_CASE("interop: custom layers saved here for real Keras to load") {
+  std::string dir = interop_dir();
+  keras::utils::set_random_seed(6);
   // Custom layers (defined again in scripts/check_in_keras.py): one with two
   // outputs, one that owns two Dense layers.
   REQUIRE(custom_layers_registered);
@@ -121,17 +145,8 @@ TEST_CASE("interop: models saved here for real Keras to load") {
   custom.save(dir + "/custom.keras");
   write_io(dir, "custom", custom, {ux});
 
-  // Read back here too, so the files are checked even without Python.
-  for (std::string name : {"mlp", "functional", "cnn", "custom"})
-    for (std::string ext : {".h5", ".keras"}) {
-      INFO(name, ext);
-      keras::Model r = keras::models::load_model(dir + "/" + name + ext);
-      auto io = keras::saving::h5::open_file(dir + "/" + name + "_io.h5");
-      std::vector<Tensor> xs;
-      for (int i = 0; io.has("x" + std::to_string(i)); ++i) xs.push_back(io.dataset("x" + std::to_string(i)));
-      auto ys = r.predict(xs);
-      for (std::size_t i = 0; i < ys.size(); ++i)
-        check_close(ys[i], io.dataset("y" + std::to_string(i)).to_vector<float>(), 0.0, 0.0, "reloaded");
-    }
+  check_read_back(dir, {"custom"});
   if (!std::getenv("KERAS_INTEROP_DIR")) fs::remove_all(dir);
 }
+
+
