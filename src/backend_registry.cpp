@@ -1,6 +1,7 @@
 // The registration list of backends: each backend's files register a
 // factory (BackendRegistrar); this file only keeps the list and the
 // per-device instances.
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -24,6 +25,16 @@ struct Registry {
 Registry& registry() {
   static Registry r;
   return r;
+}
+
+// Backends made so far, for a lock-free get() on every op: once made, a
+// backend lives as long as the program (slots are written under the lock).
+constexpr int kFastTypes = 4, kFastIndices = 16;
+std::atomic<Backend*> g_made[kFastTypes][kFastIndices];
+
+std::atomic<Backend*>* fast_slot(Device d) {
+  const int t = static_cast<int>(d.type);
+  return t < kFastTypes && d.index >= 0 && d.index < kFastIndices ? &g_made[t][d.index] : nullptr;
 }
 
 // The entry for a device type, or null; the caller holds the lock.
@@ -50,6 +61,9 @@ void register_backend(const BackendFactory& factory) {
 }
 
 Backend& get(Device device) {
+  std::atomic<Backend*>* slot = fast_slot(device);
+  if (slot)
+    if (Backend* b = slot->load(std::memory_order_acquire)) return *b;
   auto& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
   Entry* e = find(device.type);
@@ -61,6 +75,7 @@ Backend& get(Device device) {
   if (e->instances.size() < static_cast<std::size_t>(n)) e->instances.resize(n);
   auto& b = e->instances[device.index];
   if (!b) b = e->factory.make(device.index);
+  if (slot) slot->store(b.get(), std::memory_order_release);
   return *b;
 }
 
