@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/registry.hpp"
+#include "saving/config_bounds.hpp"
 #include "saving/config_utils.hpp"
 
 namespace keras::layers {
@@ -28,6 +29,7 @@ std::vector<std::string> registered_layers() { return layers().names(); }
 
 std::shared_ptr<Layer> from_config(const std::string& class_name, const nlohmann::json& config) {
   LayerFactory f = layers().at(class_name);
+  saving::check_config_integers(config, class_name);
   if (layers().is_builtin(class_name)) saving::check_supported_args(config, class_name);
   try {
     return f(config);

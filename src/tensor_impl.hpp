@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 
+#include "alloc_budget.hpp"
 #include "keras/autograd.hpp"
 #include "keras/backend.hpp"
 #include "keras/tensor.hpp"
@@ -17,7 +18,10 @@ struct Storage {
   std::size_t nbytes = 0;
   backend::Backend* owner = nullptr;
   std::function<void()> release;  // set for memory the library does not own
-  Storage(backend::Backend* b, std::size_t n) : nbytes(n), owner(b) { ptr = n ? b->allocate(n) : nullptr; }
+  Storage(backend::Backend* b, std::size_t n) : nbytes(n), owner(b) {
+    detail::AllocationBudget::charge(n);
+    ptr = n ? b->allocate(n) : nullptr;
+  }
   Storage(void* p, std::size_t n, std::function<void()> r) : ptr(p), nbytes(n), release(std::move(r)) {}
   ~Storage() {
     if (release) release();

@@ -31,6 +31,12 @@ class NotImplementedError : public Error {
  public:
   using Error::Error;
 };
+// A size beyond what may be allocated: a model or file declaring more
+// memory than the load budget allows, or an allocation that failed.
+class ResourceExhaustedError : public Error {
+ public:
+  using Error::Error;
+};
 // A computation went wrong at run time (device errors, NaN loss).
 class RuntimeError : public Error {
  public:

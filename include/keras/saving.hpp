@@ -10,14 +10,27 @@
 // written here load in Keras 3. Errors: keras::IOError for unreadable,
 // truncated or corrupt files; keras::ValueError for configs this library
 // cannot rebuild (an unknown layer class, named with the file) or weights
-// that do not fit the model (named with the layer and the file).
+// that do not fit the model (named with the layer and the file);
+// keras::ResourceExhaustedError for a file or config declaring more memory
+// than the load budget (LoadOptions::max_bytes). Stale temporary files that
+// an interrupted save left next to a path are removed by the next save.
 #pragma once
+#include <cstddef>
 #include <string>
 
 #include "keras/models.hpp"
 
 namespace keras::models {
 
+// Limits for loading files that may come from anywhere.
+struct LoadOptions {
+  bool compile = true;
+  // Bytes the load may allocate in all (weights, the build's trial run,
+  // buffers read from the file). 0: the default, 1 GiB or 16 x the file's
+  // size if larger. A file declaring more raises ResourceExhaustedError
+  // before the memory is touched.
+  std::size_t max_bytes = 0;
+};
 // Keras's model JSON: {"module", "class_name", "config", "registered_name",
 // "build_config"}, with the functional graph as Keras 3 writes it
 // ("inbound_nodes" of "__keras_tensor__" arguments, "input_layers",
@@ -34,6 +47,10 @@ Model model_from_json(const std::string& json);
 // the optimizer state (iterations, Adam moments, ...) restored, so fit()
 // continues where it stopped.
 Model load_model(const std::string& path, bool compile = true);
+
+Model load_model(const std::string& path, const LoadOptions& options);
+// model_from_json under the same budget (compile is not used).
+Model model_from_json(const std::string& json, const LoadOptions& options);
 
 // Same as model.save(path, include_optimizer).
 void save_model(const Model& model, const std::string& path, bool include_optimizer = true);

@@ -7,6 +7,7 @@
 
 #include "keras/layers/registry.hpp"
 #include "keras/models.hpp"
+#include "saving/config_bounds.hpp"
 #include "saving/config_utils.hpp"
 
 namespace keras::saving {
@@ -136,6 +137,7 @@ const json& config_of(const json& layer_json) {
 
 KerasTensor input_from_config(const json& config) {
   std::string name = name_from_config(config);
+  check_config_integers(config, "InputLayer");
   Shape batch;
   if (config.contains("batch_shape")) batch = shape_from_json(config["batch_shape"], "InputLayer \"" + name + "\" batch_shape");
   else if (config.contains("batch_input_shape"))

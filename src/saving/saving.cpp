@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <new>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "alloc_budget.hpp"
+#include "saving/durable.hpp"
 #include "saving/internal.hpp"
 
 namespace keras {
@@ -28,7 +32,22 @@ bool is_zip(const std::string& path) {
 
 void require_exists(const std::string& path) {
   std::error_code ec;
-  KERAS_CHECK(std::filesystem::is_regular_file(path, ec), IOError, "No such file: '", path, "'");
+  auto st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found || ec)
+    throw IOError("No such file: '" + path + "'");
+  KERAS_CHECK(st.type() != std::filesystem::file_type::directory, IOError, "Cannot load '", path,
+              "': it is a directory, not a .keras or .h5 file (Keras 3 writes SavedModel folders only with "
+              "model.export; give the path of a file)");
+  KERAS_CHECK(std::filesystem::is_regular_file(st), IOError, "Cannot load '", path, "': not a regular file");
+  KERAS_CHECK(::access(path.c_str(), R_OK) == 0, IOError, "Cannot load '", path, "': ", std::strerror(errno));
+}
+
+std::size_t load_budget(const std::string& path, std::size_t requested) {
+  if (requested) return requested;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  std::size_t floor = std::size_t{1} << 30;
+  return ec ? floor : std::max<std::size_t>(floor, 16 * static_cast<std::size_t>(size));
 }
 
 // A v3 weights file has "layers" / "vars" at the root; a legacy one
@@ -38,7 +57,8 @@ bool is_v3_layout(const h5::Object& f) { return f.has_group("vars") || f.has_gro
 }  // namespace
 
 void atomic_write(const std::string& path, const std::function<void(const std::string& tmp)>& write) {
-  std::string tmpl = path + ".tmp-XXXXXX";
+  remove_stale_temporaries(path);
+  std::string tmpl = temporary_prefix(path) + std::to_string(::getpid()) + "-XXXXXX";
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
   int fd = mkstemp(name.data());
@@ -52,6 +72,7 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
   std::string tmp(name.data());
   try {
     write(tmp);
+    sync_file(tmp, path);
   } catch (...) {
     std::remove(tmp.c_str());
     throw;
@@ -61,6 +82,7 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
     std::remove(tmp.c_str());
     throw IOError("Cannot save '" + path + "': renaming the temporary file failed (" + std::strerror(e) + ")");
   }
+  sync_directory_of(path);
 }
 
 }  // namespace saving
@@ -101,20 +123,36 @@ namespace models {
 
 std::string to_json(const Model& model) { return model.to_json(); }
 
-Model model_from_json(const std::string& text) {
+Model model_from_json(const std::string& text) { return model_from_json(text, LoadOptions{}); }
+
+Model model_from_json(const std::string& text, const LoadOptions& options) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw ValueError(std::string("model_from_json: invalid JSON: ") + e.what());
   }
-  return *saving::model_from_config(j);
+  std::size_t budget = options.max_bytes ? options.max_bytes : std::size_t{1} << 30;
+  try {
+    detail::AllocationBudget guard(budget, "building a model from JSON");
+    return *saving::model_from_config(j);
+  } catch (const std::bad_alloc&) {
+    throw ResourceExhaustedError("model_from_json: out of memory while building the model");
+  }
 }
 
-Model load_model(const std::string& path, bool compile) {
+Model load_model(const std::string& path, bool compile) { return load_model(path, LoadOptions{.compile = compile}); }
+
+Model load_model(const std::string& path, const LoadOptions& options) {
   saving::require_exists(path);
-  if (saving::is_zip(path)) return *saving::load_keras_zip(path, compile);
-  if (saving::h5::is_hdf5(path)) return *saving::load_legacy_h5(path, compile);
+  saving::remove_stale_temporaries(path);
+  try {
+    detail::AllocationBudget guard(saving::load_budget(path, options.max_bytes), "loading '" + path + "'");
+    if (saving::is_zip(path)) return *saving::load_keras_zip(path, options.compile);
+    if (saving::h5::is_hdf5(path)) return *saving::load_legacy_h5(path, options.compile);
+  } catch (const std::bad_alloc&) {
+    throw ResourceExhaustedError("Cannot load '" + path + "': out of memory while loading the model");
+  }
   throw IOError("Cannot load '" + path + "': it is neither a .keras (zip) nor an HDF5 (.h5) file");
 }
 
