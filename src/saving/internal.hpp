@@ -54,6 +54,11 @@ std::string snake_case(const std::string& class_name);
 // `path` is left as it was.
 void atomic_write(const std::string& path, const std::function<void(const std::string& tmp)>& write);
 
+// Models from their configs (model_config.cpp); registered as the layer
+// classes Sequential, Functional and Model in src/model_classes.cpp.
+std::shared_ptr<Model> sequential_from_config(const json& config);
+std::shared_ptr<Model> functional_from_config(const json& config);
+
 // Legacy .h5 (legacy_h5.cpp).
 void save_legacy_h5(const Model& model, const std::string& path, bool include_optimizer);
 std::shared_ptr<Model> load_legacy_h5(const std::string& path, bool compile);

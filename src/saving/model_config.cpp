@@ -151,6 +151,8 @@ KerasTensor input_from_config(const json& config) {
   return Input(Shape(batch.begin() + 1, batch.end()), name, dtype_from_config(config, name));
 }
 
+}  // namespace
+
 std::shared_ptr<Model> sequential_from_config(const json& config) {
   auto model = std::make_shared<Sequential>(name_from_config(config));
   KERAS_CHECK(config.contains("layers") && config["layers"].is_array(), ValueError, "Sequential \"", model->name(),
@@ -180,6 +182,7 @@ std::shared_ptr<Model> sequential_from_config(const json& config) {
 
 // Calls each layer's nodes in order once their inputs exist; shared
 // layers may need several passes (Keras defers such nodes the same way).
+namespace {
 template <class Entries, class Lookup>
 void call_nodes(Entries& entries, Lookup& lookup) {
   bool progress = true;
@@ -203,6 +206,8 @@ void call_nodes(Entries& entries, Lookup& lookup) {
     }
   }
 }
+
+}  // namespace
 
 std::shared_ptr<Model> functional_from_config(const json& config) {
   std::string model_name = name_from_config(config);
@@ -269,11 +274,6 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
   return model;
 }
 
-KERAS_REGISTER_BUILTIN_LAYER(Sequential, [](const json& c) -> std::shared_ptr<layers::Layer> { return sequential_from_config(c); });
-KERAS_REGISTER_BUILTIN_LAYER(Functional, [](const json& c) -> std::shared_ptr<layers::Layer> { return functional_from_config(c); });
-KERAS_REGISTER_BUILTIN_LAYER(Model, [](const json& c) -> std::shared_ptr<layers::Layer> { return functional_from_config(c); });
-
-}  // namespace
 
 std::vector<std::shared_ptr<layers::Layer>> keras_layer_order(const Model& model) {
   if (!model.is_functional()) return model.layers();

@@ -32,6 +32,14 @@ export ASAN_OPTIONS=detect_leaks=0
 "$out/fuzz_load_model" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds" \
   -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$out/crashes/" "$out/corpus" >"$out/fuzz.log" 2>&1 || true
 grep -o -E "INFO: fuzzed for [0-9]+ seconds|stat::number_of_executed_units: [0-9]+" "$out/fuzz.log" | tail -n 2 || true
+# A fuzzer that stops before its first input (a static initializer throwing,
+# a missing library) must not pass as "no crash".
+runs="$(grep -o -E "stat::number_of_executed_units: [0-9]+" "$out/fuzz.log" | tail -n 1 | grep -o -E "[0-9]+$" || true)"
+if [[ -z "$runs" || "$runs" -eq 0 ]]; then
+  echo "fuzz_load_model: the fuzzer ran no input; the end of its log:"
+  tail -n 20 "$out/fuzz.log"
+  exit 1
+fi
 ours=0 upstream=0
 n=0
 for c in "$out"/crashes/*; do
