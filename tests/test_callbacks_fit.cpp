@@ -14,6 +14,7 @@
 
 #include "keras/keras.hpp"
 #include "keras/saving.hpp"
+#include "saving/h5.hpp"
 
 using keras::Logs;
 using keras::Tensor;
@@ -260,4 +261,36 @@ TEST_CASE("callbacks: BackupAndRestore resumes a fit killed with SIGKILL to the 
     CHECK(same_weights(resumed, reference));
     CHECK_FALSE(fs::exists(dir));  // delete_checkpoint
   }
+}
+
+// The best-epoch checkpoint for real Keras: with KERAS_INTEROP_DIR set it
+// goes there as checkpoint_best.keras with checkpoint_best_io.h5 (inputs and
+// the best epoch's predictions), which scripts/check_in_keras.py loads in
+// Keras 3 and compares.
+TEST_CASE("interop: ModelCheckpoint's best-epoch file for real Keras to load") {
+  const char* env = std::getenv("KERAS_INTEROP_DIR");
+  fs::path dir = env && *env ? fs::path(env) : temp_dir("interop_ckpt");
+  fs::create_directories(dir);
+  keras::utils::set_random_seed(5);
+  auto d = make_data();
+  auto m = make_model(0.3);
+  std::vector<double> val;
+  std::vector<Tensor> preds;
+  auto rec = std::make_shared<cb::LambdaCallback>(cb::LambdaCallbackOptions{
+      .on_epoch_end = [&](int, const Logs& l) {
+        val.push_back(l.at("val_loss"));
+        preds.push_back(m.predict(d.vx));
+      }});
+  auto ck = std::make_shared<cb::ModelCheckpoint>((dir / "checkpoint_best.keras").string(),
+                                                  cb::ModelCheckpointOptions{.save_best_only = true});
+  m.fit(d.x, d.y, {.batch_size = 8, .epochs = 6, .verbose = 0, .callbacks = {rec, ck},
+                   .validation_data = {d.vx, d.vy}});
+  std::size_t best = std::min_element(val.begin(), val.end()) - val.begin();
+  keras::Model loaded = keras::models::load_model((dir / "checkpoint_best.keras").string());
+  CHECK(loaded.predict(d.vx).to_vector<float>() == preds[best].to_vector<float>());
+  auto f = keras::saving::h5::create_file((dir / "checkpoint_best_io.h5").string());
+  f.write_dataset("x0", d.vx);
+  f.write_dataset("y0", preds[best]);
+  keras::saving::h5::close(f);
+  if (!(env && *env)) fs::remove_all(dir);
 }
