@@ -65,6 +65,8 @@ class Callback {
   // call: the base versions mark themselves) and this says yes, which by
   // default it does for every batch. Override it only to skip batches whose
   // logs the callback ignores (the progress bar: batches it does not draw).
+  // (An override should not call the base on_*_batch_end: that marks it as
+  // a callback that never reads them.)
   virtual bool wants_batch_logs(std::int64_t /*batch*/) { return true; }
 
   // Hook bits of the base versions that ran (CallbackList reads them).
@@ -74,6 +76,7 @@ class Callback {
  protected:
   // The epoch logs fit() hands to on_epoch_end are its own mutable map;
   // Keras's callbacks that add keys to them ("learning_rate") write here.
+  // A loop of one's own that drives such callbacks passes a non-const map.
   static void add_log(const Logs& logs, const std::string& key, double value) {
     const_cast<Logs&>(logs)[key] = value;
   }
