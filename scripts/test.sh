@@ -79,6 +79,11 @@ check_accuracy residual_fashion_mnist "$tmp/resnet.log" 0.6
 step "example: functional_two_heads, 1 epoch on 5000 images"
 "$BUILD_DIR/examples/functional_two_heads" 1 5000 | tee "$tmp/heads.log"
 check_accuracy functional_two_heads "$tmp/heads.log" 0.6
+step "example: callbacks_fashion_mnist, 3 epochs on 5000 images"
+(cd "$tmp" && "$BUILD_DIR/examples/callbacks_fashion_mnist" 3 5000) | tee "$tmp/callbacks.log"
+check_accuracy callbacks_fashion_mnist "$tmp/callbacks.log" 0.6
+grep -q "^training_log.csv columns: epoch,accuracy,learning_rate,loss,val_accuracy,val_loss$" "$tmp/callbacks.log" ||
+  { echo "callbacks_fashion_mnist: unexpected CSV columns"; exit 1; }
 step "example: custom_layer"
 "$BUILD_DIR/examples/custom_layer" 200 | tee "$tmp/custom.log"
 step "example: custom_training_loop, 1 epoch on 5000 images"

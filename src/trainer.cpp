@@ -151,8 +151,19 @@ struct Trainer {
     update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
 
-  // The "val_" logs of one pass over the validation data.
-  Logs validate(const ValidationData& val, std::int64_t batch);
+  // The "val_" logs of one pass over the validation data (the test hooks
+  // of `cbs` run, as in Keras's evaluate inside fit).
+  Logs validate(const ValidationData& val, std::int64_t batch, callbacks::CallbackList& cbs);
+
+  // Data of one fit() call, for the loop over epochs.
+  struct FitData {
+    Tensors x, y;
+    Tensor sw;
+    ValidationData val;
+    std::int64_t n = 0, steps = 0;
+  };
+  // The epochs of fit(): returns the last epoch's logs.
+  Logs fit_epochs(const FitData& d, const FitOptions& o, callbacks::CallbackList& cbs);
 };
 
 namespace {
@@ -274,15 +285,66 @@ const losses::Loss& Model::loss() const {
 
 History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) { return fit(Tensors{x}, Tensors{y}, std::move(o)); }
 
-Logs Trainer::validate(const ValidationData& val, std::int64_t batch) {
+Logs Trainer::validate(const ValidationData& val, std::int64_t batch, callbacks::CallbackList& cbs) {
   std::int64_t vn = val.x[0].shape()[0];
   reset_metrics();
-  for (std::int64_t b = 0; b < vn; b += batch) {
+  Logs empty;
+  cbs.on_test_begin(empty);
+  for (std::int64_t b = 0, step = 0; b < vn; b += batch, ++step) {
     std::int64_t e = std::min(vn, b + batch);
+    cbs.on_test_batch_begin(step, empty);
     test_step(slice_all(val.x, b, e), slice_all(val.y, b, e),
               val.sample_weight.defined() ? val.sample_weight.slice(b, e) : Tensor());
+    if (cbs.wants_test_batch_logs(step)) cbs.on_test_batch_end(step, logs());
+    else cbs.on_test_batch_end(step, empty);
   }
-  return logs("val_");
+  Logs l = logs();
+  cbs.on_test_end(l);
+  Logs out;
+  for (auto& [k, v] : l) out["val_" + k] = v;
+  return out;
+}
+
+// A callback may move the start (BackupAndRestore sets model.resume_epoch
+// and resume_step in on_train_begin); batches before resume_step of that
+// epoch are skipped after its shuffle is drawn.
+Logs Trainer::fit_epochs(const FitData& d, const FitOptions& o, callbacks::CallbackList& cbs) {
+  int first = o.initial_epoch;
+  std::int64_t skip = 0;
+  if (m.resume_epoch >= 0) {
+    first = m.resume_epoch;
+    skip = m.resume_step;
+  }
+  m.resume_epoch = -1;
+  m.resume_step = 0;
+  const std::int64_t bs = o.batch_size;
+  Logs empty, last;
+  Tensors xb, yb;
+  for (int epoch = first; epoch < o.epochs && !m.stop_training; ++epoch) {
+    reset_metrics();
+    cbs.on_epoch_begin(epoch, empty);
+    Tensor perm = o.shuffle ? ops::random_permutation(d.n).to(d.x[0].device()) : Tensor();
+    for (std::int64_t step = epoch == first ? skip : 0; step < d.steps; ++step) {
+      std::int64_t b = step * bs, e = std::min(d.n, b + bs);
+      cbs.on_train_batch_begin(step, empty);
+      rows(d.x, perm, b, e, xb);
+      rows(d.y, perm, b, e, yb);
+      train_step(xb, yb, rows(d.sw, perm, b, e));
+      if (cbs.wants_train_batch_logs(step)) cbs.on_train_batch_end(step, logs());
+      else cbs.on_train_batch_end(step, empty);
+      if (m.stop_training) break;
+    }
+    Logs l = logs();
+    // A callback that stopped training (TerminateOnNaN) has dealt with it.
+    KERAS_CHECK(m.stop_training || std::isfinite(l["loss"]), RuntimeError, "fit: the loss of model \"", m.name(),
+                "\" became ", l["loss"], " in epoch ", epoch + 1, " (check the learning rate and the input data)");
+    if (d.val.defined() && (epoch + 1 - o.initial_epoch) % std::max(1, o.validation_freq) == 0)
+      for (auto& [k, v] : validate(d.val, o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size, cbs))
+        l[k] = v;
+    cbs.on_epoch_end(epoch, l);
+    last = std::move(l);
+  }
+  return last;
 }
 
 History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
@@ -320,8 +382,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   if (val.defined()) check_data(*this, "fit (validation_data)", val.x, val.y, true);
 
   const std::int64_t n = x[0].shape()[0];
-  const std::int64_t bs = o.batch_size;
-  std::int64_t steps = (n + bs - 1) / bs;
+  std::int64_t steps = (n + o.batch_size - 1) / o.batch_size;
   if (o.steps_per_epoch > 0) steps = std::min(steps, o.steps_per_epoch);
   int verbose = resolve_verbose(o.verbose);
   auto history = std::make_shared<History>();
@@ -336,32 +397,9 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
     ensure_built(s);
   }
   t.cache_variables();
-  Logs empty;
-  Tensors xb, yb;
-  cbs.on_train_begin(empty);
-  for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training; ++epoch) {
-    t.reset_metrics();
-    cbs.on_epoch_begin(epoch, empty);
-    Tensor perm = o.shuffle ? ops::random_permutation(n).to(x[0].device()) : Tensor();
-    for (std::int64_t step = 0; step < steps; ++step) {
-      std::int64_t b = step * bs, e = std::min(n, b + bs);
-      cbs.on_train_batch_begin(step, empty);
-      rows(x, perm, b, e, xb);
-      rows(y, perm, b, e, yb);
-      t.train_step(xb, yb, rows(sw, perm, b, e));
-      if (cbs.wants_batch_logs(step)) cbs.on_train_batch_end(step, t.logs());
-      else cbs.on_train_batch_end(step, empty);
-      if (stop_training) break;
-    }
-    Logs logs = t.logs();
-    KERAS_CHECK(std::isfinite(logs["loss"]), RuntimeError, "fit: the loss of model \"", name_, "\" became ",
-                logs["loss"], " in epoch ", epoch + 1, " (check the learning rate and the input data)");
-    if (val.defined() && (epoch + 1 - o.initial_epoch) % std::max(1, o.validation_freq) == 0)
-      for (auto& [k, v] : t.validate(val, o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size))
-        logs[k] = v;
-    cbs.on_epoch_end(epoch, logs);
-  }
-  cbs.on_train_end(empty);
+  cbs.on_train_begin(Logs{});
+  Logs last = t.fit_epochs(Trainer::FitData{x, y, sw, val, n, steps}, o, cbs);
+  cbs.on_train_end(last);
   History h = *history;
   return h;
 }
@@ -386,7 +424,7 @@ std::map<std::string, double> Model::evaluate(const Tensors& x, const Tensors& y
     std::int64_t b = step * bs, e = std::min(n, b + bs);
     cbs.on_test_batch_begin(step, empty);
     t.test_step(slice_all(x, b, e), slice_all(y, b, e), o.sample_weight.defined() ? o.sample_weight.slice(b, e) : Tensor());
-    if (cbs.wants_batch_logs(step)) cbs.on_test_batch_end(step, t.logs());
+    if (cbs.wants_test_batch_logs(step)) cbs.on_test_batch_end(step, t.logs());
     else cbs.on_test_batch_end(step, empty);
   }
   Logs logs = t.logs();

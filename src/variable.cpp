@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <random>
+#include <sstream>
 
 #include "keras/ops.hpp"
 #include "tensor_impl.hpp"
@@ -74,6 +75,23 @@ std::uint64_t next_seed() {
     g_seeded = true;
   }
   return generator()();
+}
+
+std::string get_state() {
+  if (!g_seeded) next_seed();  // fixes the unseeded generator's start
+  std::ostringstream os;
+  os << generator();
+  return os.str();
+}
+
+void set_state(const std::string& state) {
+  std::istringstream is(state);
+  std::mt19937_64 g;
+  is >> g;
+  KERAS_CHECK(!is.fail(), ValueError, "random::set_state: the text is not a generator state written by get_state (",
+              state.size(), " characters)");
+  generator() = g;
+  g_seeded = true;
 }
 }  // namespace random
 

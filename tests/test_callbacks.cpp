@@ -270,7 +270,8 @@ TEST_CASE("callbacks: history records epoch logs and params") {
   CHECK(h.history["accuracy"] == std::vector<double>{0.5, 0.7, 0.8});
   CHECK(h.params.epochs == 3);
   CHECK(h.params.steps == 10);
-  CHECK_FALSE(h.wants_batch_logs(0));
+  // History keeps the base on_train_batch_end: it never reads batch logs.
+  CHECK(h.uses_default(keras::callbacks::Callback::kTrainBatchEnd));
   // A second fit starts a fresh record.
   fake_fit(h, 1, 10, 1, {{{"loss", 0.3}}});
   CHECK(h.epoch == std::vector<int>{0});
@@ -350,12 +351,41 @@ TEST_CASE("callbacks: callback list forwards every hook in order") {
   // No callback wants batch logs: false. Any one does: true, and every
   // callback is still asked (no short-circuit).
   log.clear();
-  CHECK_FALSE(list.wants_batch_logs(5));
+  CHECK_FALSE(list.wants_train_batch_logs(5));
   CHECK(log == std::vector<std::string>{"A:wants5", "B:wants5"});
   CallbackList list2({std::make_shared<Recorder>("C", &log, true),
                       std::make_shared<Recorder>("D", &log, false)});
   log.clear();
-  CHECK(list2.wants_batch_logs(7));
+  CHECK(list2.wants_train_batch_logs(7));
   CHECK(log == std::vector<std::string>{"C:wants7", "D:wants7"});
-  CHECK_FALSE(CallbackList().wants_batch_logs(0));
+  CHECK_FALSE(CallbackList().wants_train_batch_logs(0));
+}
+
+namespace {
+struct EpochOnly : keras::callbacks::Callback {
+  void on_epoch_end(int, const Logs&) override {}
+};
+struct BatchReader : keras::callbacks::Callback {
+  std::vector<Logs> seen;
+  void on_train_batch_end(std::int64_t, const Logs& l) override { seen.push_back(l); }
+};
+}  // namespace
+
+TEST_CASE("callbacks: a callback that overrides a batch hook gets logs at every batch, by default") {
+  auto quiet = std::make_shared<EpochOnly>();
+  CallbackList only_quiet({quiet});
+  // Unknown before the first call: assumed to read them.
+  CHECK(only_quiet.wants_train_batch_logs(0));
+  only_quiet.on_train_batch_end(0, {{"loss", 1.0}});
+  for (int b = 1; b < 5; ++b) CHECK_FALSE(only_quiet.wants_train_batch_logs(b));
+  CHECK(only_quiet.wants_test_batch_logs(0));  // the test hook is not known yet
+
+  auto reader = std::make_shared<BatchReader>();
+  CallbackList both({quiet, reader});
+  for (int b = 0; b < 5; ++b) {
+    CHECK(both.wants_train_batch_logs(b));
+    both.on_train_batch_end(b, {{"loss", 1.0 / (b + 1)}});
+  }
+  REQUIRE(reader->seen.size() == 5);
+  CHECK(reader->seen[4].at("loss") == doctest::Approx(0.2));
 }

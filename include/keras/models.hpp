@@ -197,6 +197,10 @@ class Model : public layers::Layer {
   const losses::Loss& loss() const;
   // Set by callbacks (EarlyStopping, TerminateOnNaN) to end fit().
   bool stop_training = false;
+  // Set by a callback in on_train_begin (BackupAndRestore) to make fit()
+  // start at this epoch and batch instead of initial_epoch; fit() clears them.
+  int resume_epoch = -1;
+  std::int64_t resume_step = 0;
 
   // --- structure ---
   // Prints Keras's table: Layer (type) | Output Shape | Param # (and

@@ -42,6 +42,11 @@ namespace random {
 void set_seed(std::uint64_t seed);
 // A fresh seed for one random op, drawn from the global generator.
 std::uint64_t next_seed();
+// The global generator's state as text, and back (BackupAndRestore resumes
+// a fit with the shuffles and dropout masks the uninterrupted run draws).
+// set_state throws ValueError on text get_state did not write.
+std::string get_state();
+void set_state(const std::string& state);
 }  // namespace random
 
 namespace utils {

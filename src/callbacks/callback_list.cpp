@@ -10,11 +10,13 @@ void CallbackList::set_params(const CallbackParams& p) {
   for (auto& c : cbs_) c->set_params(p);
 }
 
-// Every callback is asked (no short-circuit): a callback such as the
-// progress bar may use the question to plan its own work for this batch.
-bool CallbackList::wants_batch_logs(std::int64_t batch) {
+// Every callback that reads batch logs is asked (no short-circuit): one
+// such as the progress bar may use the question to plan its own work for
+// this batch. A callback whose base hook ran never reads them.
+bool CallbackList::wants(std::int64_t batch, unsigned hook) {
   bool any = false;
-  for (auto& c : cbs_) any = c->wants_batch_logs(batch) || any;
+  for (auto& c : cbs_)
+    if (!c->uses_default(hook)) any = c->wants_batch_logs(batch) || any;
   return any;
 }
 
