@@ -103,7 +103,9 @@ def conv_model():
                       bias_regularizer=regularizers.L1(0.01), activity_regularizer=regularizers.L1(1e-4),
                       kernel_constraint=constraints.MaxNorm(2.0, axis=[0, 1, 2]),
                       bias_constraint=constraints.NonNeg())(inp)
-    h = layers.DepthwiseConv2D(3, depthwise_regularizer=regularizers.L1L2(0.001, 0.01),
+    # No bias before BatchNormalization: its gradient is float32 noise, which Adam
+    # turns into full-size steps that differ from run to run of any two programs.
+    h = layers.DepthwiseConv2D(3, use_bias=False, depthwise_regularizer=regularizers.L1L2(0.001, 0.01),
                                depthwise_constraint=constraints.UnitNorm(axis=[0, 1]))(h)
     h = layers.BatchNormalization(gamma_regularizer=regularizers.L2(0.02), beta_regularizer="l1",
                                   gamma_constraint=constraints.NonNeg(),
