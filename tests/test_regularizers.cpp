@@ -264,3 +264,109 @@ TEST_CASE("layers: regularizers and constraints round-trip through every layer c
   layers::Dense d(2, {}, {.bias_regularizer = "l1", .activity_regularizer = "l2", .kernel_constraint = "unit_norm"});
   check_roundtrip(d, {-1, 3}, {"bias_regularizer", "activity_regularizer", "kernel_constraint"});
 }
+
+namespace {
+// A user regularizer and constraint, as a Keras user subclasses them.
+struct SumPenalty : reg::Regularizer {
+  double k = 1.0;
+  Tensor operator()(const Tensor& x) const override { return ops::sum(x) * k; }
+  std::string class_name() const override { return "SumPenalty"; }
+  json get_config() const override { return {{"k", k}}; }
+};
+struct ClipAt : con::Constraint {
+  double v = 0.1;
+  Tensor operator()(const Tensor& w) const override { return ops::clip(w, -v, v); }
+  std::string class_name() const override { return "ClipAt"; }
+  json get_config() const override { return {{"v", v}}; }
+};
+
+// A layer that adds a loss in call(), as Keras's add_loss example does.
+class ActivityMean : public layers::Layer {
+ public:
+  ActivityMean() : Layer(unique_name("activity_mean")) {}
+  KERAS_LAYER_CLASS(ActivityMean)
+  Tensor call(const Tensor& x, bool) override {
+    add_loss(ops::mean(ops::square(x)) * 0.5);
+    return x;
+  }
+};
+}  // namespace
+
+TEST_CASE("regularizers and constraints: user classes register and round-trip through layer configs") {
+  reg::register_regularizer("SumPenalty", [](const json& c) {
+    auto r = std::make_shared<SumPenalty>();
+    r->k = c.at("k").get<double>();
+    return r;
+  }, /*replace=*/true);
+  con::register_constraint("ClipAt", [](const json& c) {
+    auto k = std::make_shared<ClipAt>();
+    k->v = c.at("v").get<double>();
+    return k;
+  }, /*replace=*/true);
+  CHECK_THROWS_AS(reg::register_regularizer("L2", [](const json&) { return nullptr; }), keras::ValueError);
+  CHECK_THROWS_AS(con::register_constraint("non_neg", [](const json&) { return nullptr; }), keras::ValueError);
+  SumPenalty p;
+  p.k = 0.25;
+  ClipAt clip;
+  clip.v = 0.05;
+  layers::Dense d(3, {}, {.kernel_regularizer = p, .kernel_constraint = clip});
+  d.ensure_built({-1, 2});
+  json c = d.get_config();
+  CHECK(c["kernel_regularizer"]["registered_name"] == "SumPenalty");
+  auto back = layers::from_config("Dense", c);
+  back->ensure_built({-1, 2});
+  auto ls = back->losses();
+  REQUIRE(ls.size() == 1);
+  CHECK(ls[0].item() == doctest::Approx(0.25 * ops::sum(back->weights()[0].value()).item()));
+  // The constraint projects after an optimizer step.
+  keras::optimizers::SGD sgd({.learning_rate = 1.0});
+  auto w = back->trainable_weights();
+  sgd.apply_gradients({ops::full(w[0].shape(), -1.0), ops::zeros(w[1].shape())}, w);
+  CHECK(ops::max(w[0].value()).item() == doctest::Approx(0.05));
+  CHECK(ops::max(w[1].value()).item() == 0.0);  // no constraint on the bias
+}
+
+TEST_CASE("fit: losses a layer adds in call() join the reported loss, as in Keras") {
+  Tensor x = testing::random_tensor({6, 2}, -1, 1, 3), y = testing::random_tensor({6, 2}, -1, 1, 4);
+  keras::Sequential plain({keras::Input({2}), layers::Dense(2, {}, {.kernel_initializer = "ones"})});
+  auto act = std::make_shared<ActivityMean>();
+  keras::Sequential with({keras::Input({2}), act, layers::Dense(2, {}, {.kernel_initializer = "ones"})});
+  plain.compile(keras::optimizers::SGD(), "mse");
+  with.compile(keras::optimizers::SGD(), "mse");
+  const double extra = 0.5 * ops::mean(ops::square(x)).item();
+  CHECK(with.evaluate(x, y, {.batch_size = 6, .verbose = 0})["loss"] ==
+        doctest::Approx(plain.evaluate(x, y, {.batch_size = 6, .verbose = 0})["loss"] + extra));
+  // The loss adds no gradient to the weights here (it depends on x only): the steps agree.
+  plain.fit(x, y, {.batch_size = 6, .epochs = 1, .verbose = 0});
+  auto h = with.fit(x, y, {.batch_size = 6, .epochs = 1, .verbose = 0});
+  testing::check_close(with.get_weights()[0], plain.get_weights()[0].to_vector<float>(), 1e-7, 1e-6, "weights");
+  CHECK(h.history["loss"][0] > extra);
+  CHECK(act->own_losses().size() == 1);  // the latest step's, not accumulated
+}
+
+TEST_CASE("schedules: every optimizer takes one as learning_rate and round-trips it through its config") {
+  auto s = std::make_shared<sch::PolynomialDecay>(
+      sch::PolynomialDecayOptions{.initial_learning_rate = 0.1, .decay_steps = 4, .end_learning_rate = 0.02});
+  namespace opt = keras::optimizers;
+  std::vector<std::shared_ptr<opt::Optimizer>> all{
+      std::make_shared<opt::SGD>(opt::SGDOptions{.learning_rate = s}),
+      std::make_shared<opt::Adam>(opt::AdamOptions{.learning_rate = s}),
+      std::make_shared<opt::AdamW>(opt::AdamWOptions{.learning_rate = s}),
+      std::make_shared<opt::RMSprop>(opt::RMSpropOptions{.learning_rate = s}),
+      std::make_shared<opt::Adagrad>(opt::AdagradOptions{.learning_rate = s})};
+  for (auto& o : all) {
+    INFO(o->class_name());
+    json cfg = opt::serialize(*o);
+    CHECK(cfg["config"]["learning_rate"]["module"] == "keras.optimizers.schedules");
+    CHECK(cfg["config"]["learning_rate"]["class_name"] == "PolynomialDecay");
+    auto back = opt::deserialize(cfg);
+    CHECK(opt::serialize(*back) == cfg);
+    keras::Variable v(ops::ones({2}), "v");
+    back->apply_gradients({ops::ones({2})}, {v});
+    back->apply_gradients({ops::ones({2})}, {v});
+    CHECK(back->learning_rate() == doctest::Approx((*s)(2)));
+  }
+  // A malformed schedule in a saved optimizer names the problem.
+  json bad = {{"class_name", "Adam"}, {"config", {{"learning_rate", {{"class_name", "CosineDecay"}, {"config", {{"decay_steps", 3}}}}}}}};
+  CHECK(message_of([&] { opt::deserialize(bad); }).find("initial_learning_rate") != std::string::npos);
+}
