@@ -8,6 +8,7 @@
 
 #include "keras/layers/registry.hpp"
 #include "keras/ops.hpp"
+#include "layers/penalties.hpp"
 #include "layers/spatial_util.hpp"
 
 namespace keras::layers {
@@ -62,10 +63,6 @@ nlohmann::json conv_common(nlohmann::json c, const std::vector<int>& k, const st
   return c;
 }
 
-void null_regularizers(nlohmann::json& c, std::initializer_list<const char*> keys) {
-  for (auto k : keys) c[k] = nullptr;
-}
-
 
 }  // namespace
 
@@ -75,6 +72,7 @@ Conv::Conv(int rank, const char* prefix, int filters, Ints kernel_size, activati
            ConvOptions o)
     : Layer(o.name.empty() ? unique_name(prefix) : o.name), rank_(rank), filters_(filters),
       activation_(std::move(activation)), o_(std::move(o)) {
+  activity_regularizer_ = o_.activity_regularizer.ptr;
   KERAS_CHECK(filters > 0, ValueError, "Layer \"", name_, "\": filters must be a positive integer, received ", filters);
   kernel_size_ = kernel_size.expand(rank, "kernel_size", name_);
   strides_ = o_.strides.expand(rank, "strides", name_);
@@ -92,8 +90,9 @@ void Conv::build(const Shape& s) {
   Shape ks(kernel_size_.begin(), kernel_size_.end());
   ks.push_back(s.back() / o_.groups);
   ks.push_back(filters_);
-  kernel_ = add_weight("kernel", ks, o_.kernel_initializer);
-  if (o_.use_bias) bias_ = add_weight("bias", {filters_}, o_.bias_initializer);
+  kernel_ = add_weight("kernel", ks, o_.kernel_initializer, true, o_.kernel_regularizer, o_.kernel_constraint);
+  if (o_.use_bias)
+    bias_ = add_weight("bias", {filters_}, o_.bias_initializer, true, o_.bias_regularizer, o_.bias_constraint);
 }
 
 Tensor Conv::call(const Tensor& x, bool) {
@@ -116,8 +115,11 @@ nlohmann::json Conv::get_config() const {
   c["groups"] = o_.groups;
   c["kernel_initializer"] = init_json(o_.kernel_initializer);
   c["bias_initializer"] = init_json(o_.bias_initializer);
-  null_regularizers(c, {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                        "bias_constraint"});
+  detail::put(c, "kernel_regularizer", o_.kernel_regularizer);
+  detail::put(c, "bias_regularizer", o_.bias_regularizer);
+  detail::put(c, "activity_regularizer", o_.activity_regularizer);
+  detail::put(c, "kernel_constraint", o_.kernel_constraint);
+  detail::put(c, "bias_constraint", o_.bias_constraint);
   return c;
 }
 
@@ -127,6 +129,7 @@ Conv2DTranspose::Conv2DTranspose(int filters, Ints kernel_size, activations::Act
                                  Conv2DTransposeOptions o)
     : Layer(o.name.empty() ? unique_name("conv2d_transpose") : o.name), filters_(filters),
       activation_(std::move(activation)), o_(std::move(o)) {
+  activity_regularizer_ = o_.activity_regularizer.ptr;
   KERAS_CHECK(filters > 0, ValueError, "Layer \"", name_, "\": filters must be a positive integer, received ", filters);
   kernel_size_ = kernel_size.expand(2, "kernel_size", name_);
   strides_ = o_.strides.expand(2, "strides", name_);
@@ -140,8 +143,10 @@ Conv2DTranspose::Conv2DTranspose(int filters, Ints kernel_size, activations::Act
 void Conv2DTranspose::build(const Shape& s) {
   check_conv_input(name_, s, 2, 0);
   compute_output_shape(s);
-  kernel_ = add_weight("kernel", {kernel_size_[0], kernel_size_[1], filters_, s.back()}, o_.kernel_initializer);
-  if (o_.use_bias) bias_ = add_weight("bias", {filters_}, o_.bias_initializer);
+  kernel_ = add_weight("kernel", {kernel_size_[0], kernel_size_[1], filters_, s.back()}, o_.kernel_initializer, true,
+                       o_.kernel_regularizer, o_.kernel_constraint);
+  if (o_.use_bias)
+    bias_ = add_weight("bias", {filters_}, o_.bias_initializer, true, o_.bias_regularizer, o_.bias_constraint);
 }
 
 Tensor Conv2DTranspose::call(const Tensor& x, bool) {
@@ -174,8 +179,11 @@ nlohmann::json Conv2DTranspose::get_config() const {
   c["output_padding"] = o_.output_padding.empty() ? nlohmann::json(nullptr) : ints(o_.output_padding);
   c["kernel_initializer"] = init_json(o_.kernel_initializer);
   c["bias_initializer"] = init_json(o_.bias_initializer);
-  null_regularizers(c, {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                        "bias_constraint"});
+  detail::put(c, "kernel_regularizer", o_.kernel_regularizer);
+  detail::put(c, "bias_regularizer", o_.bias_regularizer);
+  detail::put(c, "activity_regularizer", o_.activity_regularizer);
+  detail::put(c, "kernel_constraint", o_.kernel_constraint);
+  detail::put(c, "bias_constraint", o_.bias_constraint);
   return c;
 }
 
@@ -184,6 +192,7 @@ nlohmann::json Conv2DTranspose::get_config() const {
 DepthwiseConv2D::DepthwiseConv2D(Ints kernel_size, activations::Activation activation, DepthwiseConv2DOptions o)
     : Layer(o.name.empty() ? unique_name("depthwise_conv2d") : o.name), activation_(std::move(activation)),
       o_(std::move(o)) {
+  activity_regularizer_ = o_.activity_regularizer.ptr;
   kernel_size_ = kernel_size.expand(2, "kernel_size", name_);
   strides_ = o_.strides.expand(2, "strides", name_);
   dilation_ = o_.dilation_rate.expand(2, "dilation_rate", name_);
@@ -196,8 +205,10 @@ void DepthwiseConv2D::build(const Shape& s) {
   check_conv_input(name_, s, 2, 0);
   compute_output_shape(s);
   kernel_ = add_weight("kernel", {kernel_size_[0], kernel_size_[1], s.back(), o_.depth_multiplier},
-                       o_.depthwise_initializer);
-  if (o_.use_bias) bias_ = add_weight("bias", {s.back() * o_.depth_multiplier}, o_.bias_initializer);
+                       o_.depthwise_initializer, true, o_.depthwise_regularizer, o_.depthwise_constraint);
+  if (o_.use_bias)
+    bias_ = add_weight("bias", {s.back() * o_.depth_multiplier}, o_.bias_initializer, true, o_.bias_regularizer,
+                       o_.bias_constraint);
 }
 
 Tensor DepthwiseConv2D::call(const Tensor& x, bool) {
@@ -218,8 +229,11 @@ nlohmann::json DepthwiseConv2D::get_config() const {
   c["depth_multiplier"] = o_.depth_multiplier;
   c["depthwise_initializer"] = init_json(o_.depthwise_initializer);
   c["bias_initializer"] = init_json(o_.bias_initializer);
-  null_regularizers(c, {"depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint",
-                        "bias_constraint"});
+  detail::put(c, "depthwise_regularizer", o_.depthwise_regularizer);
+  detail::put(c, "bias_regularizer", o_.bias_regularizer);
+  detail::put(c, "activity_regularizer", o_.activity_regularizer);
+  detail::put(c, "depthwise_constraint", o_.depthwise_constraint);
+  detail::put(c, "bias_constraint", o_.bias_constraint);
   return c;
 }
 
@@ -229,6 +243,7 @@ SeparableConv2D::SeparableConv2D(int filters, Ints kernel_size, activations::Act
                                  SeparableConv2DOptions o)
     : Layer(o.name.empty() ? unique_name("separable_conv2d") : o.name), filters_(filters),
       activation_(std::move(activation)), o_(std::move(o)) {
+  activity_regularizer_ = o_.activity_regularizer.ptr;
   KERAS_CHECK(filters > 0, ValueError, "Layer \"", name_, "\": filters must be a positive integer, received ", filters);
   kernel_size_ = kernel_size.expand(2, "kernel_size", name_);
   strides_ = o_.strides.expand(2, "strides", name_);
@@ -243,9 +258,11 @@ void SeparableConv2D::build(const Shape& s) {
   compute_output_shape(s);
   const std::int64_t mid = s.back() * o_.depth_multiplier;
   depthwise_ = add_weight("depthwise_kernel", {kernel_size_[0], kernel_size_[1], s.back(), o_.depth_multiplier},
-                          o_.depthwise_initializer);
-  pointwise_ = add_weight("pointwise_kernel", {1, 1, mid, filters_}, o_.pointwise_initializer);
-  if (o_.use_bias) bias_ = add_weight("bias", {filters_}, o_.bias_initializer);
+                          o_.depthwise_initializer, true, o_.depthwise_regularizer, o_.depthwise_constraint);
+  pointwise_ = add_weight("pointwise_kernel", {1, 1, mid, filters_}, o_.pointwise_initializer, true,
+                          o_.pointwise_regularizer, o_.pointwise_constraint);
+  if (o_.use_bias)
+    bias_ = add_weight("bias", {filters_}, o_.bias_initializer, true, o_.bias_regularizer, o_.bias_constraint);
 }
 
 Tensor SeparableConv2D::call(const Tensor& x, bool) {
@@ -269,8 +286,13 @@ nlohmann::json SeparableConv2D::get_config() const {
   c["depthwise_initializer"] = init_json(o_.depthwise_initializer);
   c["pointwise_initializer"] = init_json(o_.pointwise_initializer);
   c["bias_initializer"] = init_json(o_.bias_initializer);
-  null_regularizers(c, {"depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
-                        "depthwise_constraint", "pointwise_constraint", "bias_constraint"});
+  detail::put(c, "depthwise_regularizer", o_.depthwise_regularizer);
+  detail::put(c, "pointwise_regularizer", o_.pointwise_regularizer);
+  detail::put(c, "bias_regularizer", o_.bias_regularizer);
+  detail::put(c, "activity_regularizer", o_.activity_regularizer);
+  detail::put(c, "depthwise_constraint", o_.depthwise_constraint);
+  detail::put(c, "pointwise_constraint", o_.pointwise_constraint);
+  detail::put(c, "bias_constraint", o_.bias_constraint);
   return c;
 }
 
@@ -292,6 +314,11 @@ ConvOptions conv_options(const nlohmann::json& c) {
   o.use_bias = value_or(c, "use_bias", true);
   o.kernel_initializer = read_init(c, "kernel_initializer", "glorot_uniform");
   o.bias_initializer = read_init(c, "bias_initializer", "zeros");
+  o.kernel_regularizer = saving::read_regularizer(c, "kernel_regularizer");
+  o.bias_regularizer = saving::read_regularizer(c, "bias_regularizer");
+  o.activity_regularizer = saving::read_regularizer(c, "activity_regularizer");
+  o.kernel_constraint = saving::read_constraint(c, "kernel_constraint");
+  o.bias_constraint = saving::read_constraint(c, "bias_constraint");
   o.name = name_of(c);
   return o;
 }
@@ -316,6 +343,11 @@ KERAS_REGISTER_BUILTIN_LAYER(Conv2DTranspose, [](const nlohmann::json& c) {
   o.use_bias = value_or(c, "use_bias", true);
   o.kernel_initializer = read_init(c, "kernel_initializer", "glorot_uniform");
   o.bias_initializer = read_init(c, "bias_initializer", "zeros");
+  o.kernel_regularizer = saving::read_regularizer(c, "kernel_regularizer");
+  o.bias_regularizer = saving::read_regularizer(c, "bias_regularizer");
+  o.activity_regularizer = saving::read_regularizer(c, "activity_regularizer");
+  o.kernel_constraint = saving::read_constraint(c, "kernel_constraint");
+  o.bias_constraint = saving::read_constraint(c, "bias_constraint");
   o.name = name_of(c);
   return finish(std::make_shared<Conv2DTranspose>(c.at("filters").get<int>(), read_ints(c.at("kernel_size")),
                                                   read_activation(c), o),
@@ -330,6 +362,11 @@ KERAS_REGISTER_BUILTIN_LAYER(DepthwiseConv2D, [](const nlohmann::json& c) {
   o.use_bias = value_or(c, "use_bias", true);
   o.depthwise_initializer = read_init(c, "depthwise_initializer", "glorot_uniform");
   o.bias_initializer = read_init(c, "bias_initializer", "zeros");
+  o.depthwise_regularizer = saving::read_regularizer(c, "depthwise_regularizer");
+  o.bias_regularizer = saving::read_regularizer(c, "bias_regularizer");
+  o.activity_regularizer = saving::read_regularizer(c, "activity_regularizer");
+  o.depthwise_constraint = saving::read_constraint(c, "depthwise_constraint");
+  o.bias_constraint = saving::read_constraint(c, "bias_constraint");
   o.name = name_of(c);
   return finish(std::make_shared<DepthwiseConv2D>(read_ints(c.at("kernel_size")), read_activation(c), o), c);
 });
@@ -343,6 +380,13 @@ KERAS_REGISTER_BUILTIN_LAYER(SeparableConv2D, [](const nlohmann::json& c) {
   o.depthwise_initializer = read_init(c, "depthwise_initializer", "glorot_uniform");
   o.pointwise_initializer = read_init(c, "pointwise_initializer", "glorot_uniform");
   o.bias_initializer = read_init(c, "bias_initializer", "zeros");
+  o.depthwise_regularizer = saving::read_regularizer(c, "depthwise_regularizer");
+  o.pointwise_regularizer = saving::read_regularizer(c, "pointwise_regularizer");
+  o.bias_regularizer = saving::read_regularizer(c, "bias_regularizer");
+  o.activity_regularizer = saving::read_regularizer(c, "activity_regularizer");
+  o.depthwise_constraint = saving::read_constraint(c, "depthwise_constraint");
+  o.pointwise_constraint = saving::read_constraint(c, "pointwise_constraint");
+  o.bias_constraint = saving::read_constraint(c, "bias_constraint");
   o.name = name_of(c);
   return finish(std::make_shared<SeparableConv2D>(c.at("filters").get<int>(), read_ints(c.at("kernel_size")),
                                                   read_activation(c), o),

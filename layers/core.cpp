@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
+#include "layers/penalties.hpp"
 
 namespace keras::layers {
 
@@ -23,6 +24,7 @@ nlohmann::json init_json(const initializers::InitializerArg& a) {
 Dense::Dense(int units, activations::Activation activation, DenseOptions o)
     : Layer(o.name.empty() ? unique_name("dense") : o.name), units_(units), activation_(std::move(activation)),
       o_(std::move(o)) {
+  activity_regularizer_ = o_.activity_regularizer.ptr;
   KERAS_CHECK(units > 0, ValueError, "Dense: units must be a positive integer. Received: units=", units);
   supports_masking_ = true;  // as Keras: a mask over the time axis passes through
 }
@@ -31,8 +33,10 @@ void Dense::build(const Shape& s) {
   KERAS_CHECK(s.size() >= 2 && s.back() > 0, ValueError, "Input 0 of layer \"", name_,
               "\" is incompatible with the layer: expected rank >= 2 with a known last dimension, received shape ",
               shape_str(s));
-  kernel_ = add_weight("kernel", {s.back(), units_}, o_.kernel_initializer);
-  if (o_.use_bias) bias_ = add_weight("bias", {units_}, o_.bias_initializer);
+  kernel_ = add_weight("kernel", {s.back(), units_}, o_.kernel_initializer, true, o_.kernel_regularizer,
+                       o_.kernel_constraint);
+  if (o_.use_bias)
+    bias_ = add_weight("bias", {units_}, o_.bias_initializer, true, o_.bias_regularizer, o_.bias_constraint);
 }
 
 Tensor Dense::call(const Tensor& x, bool) {
@@ -56,10 +60,11 @@ nlohmann::json Dense::get_config() const {
   c["use_bias"] = o_.use_bias;
   c["kernel_initializer"] = init_json(o_.kernel_initializer);
   c["bias_initializer"] = init_json(o_.bias_initializer);
-  c["kernel_regularizer"] = nullptr;
-  c["bias_regularizer"] = nullptr;
-  c["kernel_constraint"] = nullptr;
-  c["bias_constraint"] = nullptr;
+  detail::put(c, "kernel_regularizer", o_.kernel_regularizer);
+  detail::put(c, "bias_regularizer", o_.bias_regularizer);
+  if (o_.activity_regularizer) detail::put(c, "activity_regularizer", o_.activity_regularizer);
+  detail::put(c, "kernel_constraint", o_.kernel_constraint);
+  detail::put(c, "bias_constraint", o_.bias_constraint);
   return c;
 }
 

@@ -25,6 +25,11 @@ std::shared_ptr<Layer> dense(const json& c) {
   o.use_bias = c.value("use_bias", true);
   o.kernel_initializer = saving::read_init(c, "kernel_initializer", "glorot_uniform");
   o.bias_initializer = saving::read_init(c, "bias_initializer", "zeros");
+  o.kernel_regularizer = saving::read_regularizer(c, "kernel_regularizer");
+  o.bias_regularizer = saving::read_regularizer(c, "bias_regularizer");
+  o.activity_regularizer = saving::read_regularizer(c, "activity_regularizer");
+  o.kernel_constraint = saving::read_constraint(c, "kernel_constraint");
+  o.bias_constraint = saving::read_constraint(c, "bias_constraint");
   return finish(std::make_shared<Dense>(c["units"].get<int>(), saving::read_activation(c), o), c);
 }
 

@@ -64,7 +64,11 @@ void Layer::prepare_call(const Tensor& x) {
 
 Tensor Layer::operator()(const Tensor& x, bool training) {
   prepare_call(x);
-  return call(x, training);
+  if (!LossScope::active()) clear_losses();
+  LossScope scope;
+  Tensor y = call(x, training);
+  if (activity_regularizer_) record_activity({y});
+  return y;
 }
 
 Tensor Layer::operator()(const std::vector<Tensor>& xs, bool training) {
@@ -78,7 +82,11 @@ Tensor Layer::operator()(const std::vector<Tensor>& xs, bool training) {
     }
     ensure_built_n(shapes);
   }
-  return call_n(xs, training);
+  if (!LossScope::active()) clear_losses();
+  LossScope scope;
+  Tensor y = call_n(xs, training);
+  if (activity_regularizer_) record_activity({y});
+  return y;
 }
 
 void Layer::build_n(const std::vector<Shape>& shapes) {
@@ -184,7 +192,11 @@ std::vector<Tensor> Layer::call_all(const std::vector<Tensor>& xs, bool training
     }
     ensure_built_n(shapes);
   }
-  return call_outputs(xs, training);
+  if (!LossScope::active()) clear_losses();
+  LossScope scope;
+  std::vector<Tensor> ys = call_outputs(xs, training);
+  if (activity_regularizer_) record_activity(ys);
+  return ys;
 }
 
 std::vector<Tensor> Layer::call_outputs(const std::vector<Tensor>& xs, bool training) {
@@ -233,7 +245,8 @@ void Layer::set_trainable(bool t) {
 }
 
 Variable Layer::add_weight(const std::string& name, const Shape& shape,
-                           const initializers::InitializerArg& initializer, bool trainable) {
+                           const initializers::InitializerArg& initializer, bool trainable,
+                           regularizers::RegularizerArg regularizer, constraints::ConstraintArg constraint) {
   for (auto d : shape)
     KERAS_CHECK(d > 0, ValueError, "Layer \"", name_, "\": weight '", name, "' must have positive dimensions, received ",
                 shape_str(shape));
@@ -244,6 +257,8 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape,
   }
   Variable v(init, name, trainable);
   v.set_path(path_prefix_ + name_ + "/" + name);
+  if (regularizer) v.set_regularizer(std::move(regularizer.ptr));
+  if (constraint) v.set_constraint(std::move(constraint.ptr));
   weights_.push_back(v);
   return v;
 }

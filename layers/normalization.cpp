@@ -7,6 +7,7 @@
 #include "keras/autograd.hpp"
 #include "keras/layers/registry.hpp"
 #include "keras/ops.hpp"
+#include "layers/penalties.hpp"
 #include "layers/spatial_util.hpp"
 
 namespace keras::layers {
@@ -24,16 +25,36 @@ int feature_axis(const std::string& layer, int axis, const Shape& s) {
   return a;
 }
 
-nlohmann::json common_config(nlohmann::json c, int axis, double epsilon, bool center, bool scale,
-                             const initializers::InitializerArg& beta, const initializers::InitializerArg& gamma) {
-  c["axis"] = axis;
-  c["epsilon"] = epsilon;
-  c["center"] = center;
-  c["scale"] = scale;
-  c["beta_initializer"] = init_json(beta);
-  c["gamma_initializer"] = init_json(gamma);
-  for (auto k : {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"}) c[k] = nullptr;
+// The keys both normalization layers share (O: either options struct).
+template <class O>
+nlohmann::json common_config(nlohmann::json c, const O& o) {
+  c["axis"] = o.axis;
+  c["epsilon"] = o.epsilon;
+  c["center"] = o.center;
+  c["scale"] = o.scale;
+  c["beta_initializer"] = init_json(o.beta_initializer);
+  c["gamma_initializer"] = init_json(o.gamma_initializer);
+  detail::put(c, "beta_regularizer", o.beta_regularizer);
+  detail::put(c, "gamma_regularizer", o.gamma_regularizer);
+  detail::put(c, "beta_constraint", o.beta_constraint);
+  detail::put(c, "gamma_constraint", o.gamma_constraint);
   return c;
+}
+
+// The arguments both normalization layers read from a config.
+template <class O>
+void read_common(const nlohmann::json& c, O& o) {
+  o.axis = c.contains("axis") && c.at("axis").is_array() ? c.at("axis").at(0).get<int>() : value_or(c, "axis", -1);
+  o.epsilon = value_or(c, "epsilon", 1e-3);
+  o.center = value_or(c, "center", true);
+  o.scale = value_or(c, "scale", true);
+  o.beta_initializer = read_init(c, "beta_initializer", "zeros");
+  o.gamma_initializer = read_init(c, "gamma_initializer", "ones");
+  o.beta_regularizer = saving::read_regularizer(c, "beta_regularizer");
+  o.gamma_regularizer = saving::read_regularizer(c, "gamma_regularizer");
+  o.beta_constraint = saving::read_constraint(c, "beta_constraint");
+  o.gamma_constraint = saving::read_constraint(c, "gamma_constraint");
+  o.name = name_of(c);
 }
 
 }  // namespace
@@ -46,8 +67,8 @@ BatchNormalization::BatchNormalization(BatchNormalizationOptions o)
 void BatchNormalization::build(const Shape& s) {
   axis_ = feature_axis(name_, o_.axis, s);
   const Shape p{s[axis_]};
-  if (o_.scale) gamma_ = add_weight("gamma", p, o_.gamma_initializer);
-  if (o_.center) beta_ = add_weight("beta", p, o_.beta_initializer);
+  if (o_.scale) gamma_ = add_weight("gamma", p, o_.gamma_initializer, true, o_.gamma_regularizer, o_.gamma_constraint);
+  if (o_.center) beta_ = add_weight("beta", p, o_.beta_initializer, true, o_.beta_regularizer, o_.beta_constraint);
   moving_mean_ = add_weight("moving_mean", p, o_.moving_mean_initializer, false);
   moving_variance_ = add_weight("moving_variance", p, o_.moving_variance_initializer, false);
 }
@@ -77,8 +98,7 @@ Tensor BatchNormalization::call(const Tensor& x, bool training) {
 }
 
 nlohmann::json BatchNormalization::get_config() const {
-  auto c = common_config(Layer::get_config(), o_.axis, o_.epsilon, o_.center, o_.scale, o_.beta_initializer,
-                         o_.gamma_initializer);
+  auto c = common_config(Layer::get_config(), o_);
   c["momentum"] = o_.momentum;
   c["moving_mean_initializer"] = init_json(o_.moving_mean_initializer);
   c["moving_variance_initializer"] = init_json(o_.moving_variance_initializer);
@@ -94,8 +114,8 @@ LayerNormalization::LayerNormalization(LayerNormalizationOptions o)
 void LayerNormalization::build(const Shape& s) {
   axis_ = feature_axis(name_, o_.axis, s);
   const Shape p{s[axis_]};
-  if (o_.scale) gamma_ = add_weight("gamma", p, o_.gamma_initializer);
-  if (o_.center) beta_ = add_weight("beta", p, o_.beta_initializer);
+  if (o_.scale) gamma_ = add_weight("gamma", p, o_.gamma_initializer, true, o_.gamma_regularizer, o_.gamma_constraint);
+  if (o_.center) beta_ = add_weight("beta", p, o_.beta_initializer, true, o_.beta_regularizer, o_.beta_constraint);
 }
 
 Tensor LayerNormalization::call(const Tensor& x, bool) {
@@ -109,22 +129,15 @@ Tensor LayerNormalization::call(const Tensor& x, bool) {
 }
 
 nlohmann::json LayerNormalization::get_config() const {
-  return common_config(Layer::get_config(), o_.axis, o_.epsilon, o_.center, o_.scale, o_.beta_initializer,
-                       o_.gamma_initializer);
+  return common_config(Layer::get_config(), o_);
 }
 
 KERAS_REGISTER_BUILTIN_LAYER(BatchNormalization, [](const nlohmann::json& c) {
   BatchNormalizationOptions o;
-  o.axis = c.contains("axis") && c.at("axis").is_array() ? c.at("axis").at(0).get<int>() : value_or(c, "axis", -1);
+  read_common(c, o);
   o.momentum = value_or(c, "momentum", 0.99);
-  o.epsilon = value_or(c, "epsilon", 1e-3);
-  o.center = value_or(c, "center", true);
-  o.scale = value_or(c, "scale", true);
-  o.beta_initializer = read_init(c, "beta_initializer", "zeros");
-  o.gamma_initializer = read_init(c, "gamma_initializer", "ones");
   o.moving_mean_initializer = read_init(c, "moving_mean_initializer", "zeros");
   o.moving_variance_initializer = read_init(c, "moving_variance_initializer", "ones");
-  o.name = name_of(c);
   auto l = std::make_shared<BatchNormalization>(o);
   l->set_trainable(value_or(c, "trainable", true));
   return l;
@@ -132,13 +145,7 @@ KERAS_REGISTER_BUILTIN_LAYER(BatchNormalization, [](const nlohmann::json& c) {
 
 KERAS_REGISTER_BUILTIN_LAYER(LayerNormalization, [](const nlohmann::json& c) {
   LayerNormalizationOptions o;
-  o.axis = c.contains("axis") && c.at("axis").is_array() ? c.at("axis").at(0).get<int>() : value_or(c, "axis", -1);
-  o.epsilon = value_or(c, "epsilon", 1e-3);
-  o.center = value_or(c, "center", true);
-  o.scale = value_or(c, "scale", true);
-  o.beta_initializer = read_init(c, "beta_initializer", "zeros");
-  o.gamma_initializer = read_init(c, "gamma_initializer", "ones");
-  o.name = name_of(c);
+  read_common(c, o);
   auto l = std::make_shared<LayerNormalization>(o);
   l->set_trainable(value_or(c, "trainable", true));
   return l;

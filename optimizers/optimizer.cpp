@@ -7,14 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/autograd.hpp"
+#include "keras/constraints.hpp"
 #include "keras/ops.hpp"
 #include "keras/optimizers.hpp"
 
 namespace keras::optimizers {
-
-nlohmann::json schedules::LearningRateSchedule::get_config() const {
-  return nlohmann::json::object();
-}
 
 namespace {
 
@@ -29,11 +26,11 @@ void check_optional_positive(const std::optional<double>& v, const char* arg) {
 
 }  // namespace
 
-Optimizer::Optimizer(double learning_rate, BaseOptions base)
-    : learning_rate_(learning_rate), base_(std::move(base)) {
-  KERAS_CHECK(std::isfinite(learning_rate) && learning_rate >= 0.0, ValueError,
+Optimizer::Optimizer(LearningRate learning_rate, BaseOptions base)
+    : learning_rate_(learning_rate.value), schedule_(std::move(learning_rate.schedule)), base_(std::move(base)) {
+  KERAS_CHECK(schedule_ || (std::isfinite(learning_rate_) && learning_rate_ >= 0.0), ValueError,
               "Optimizer: `learning_rate` must be a non-negative number. Received: learning_rate=",
-              learning_rate);
+              learning_rate_);
   check_optional_positive(base_.weight_decay, "weight_decay");
   check_optional_positive(base_.clipnorm, "clipnorm");
   check_optional_positive(base_.clipvalue, "clipvalue");
@@ -200,19 +197,14 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
     }
     update_step(gi, var, same_vars ? i : slot_index[i], lr);
   }
+  // Keras projects every constrained variable after the step.
+  for (const Variable& var : vars)
+    if (const auto& c = var.constraint()) var.assign((*c)(var.value()));
   ++iterations_;
 }
 
 nlohmann::json Optimizer::get_config() const {
-  nlohmann::json lr;
-  if (schedule_) {
-    lr = {{"module", "keras.optimizers.schedules"},
-          {"class_name", schedule_->class_name()},
-          {"config", schedule_->get_config()},
-          {"registered_name", nullptr}};
-  } else {
-    lr = learning_rate_;
-  }
+  const nlohmann::json lr = schedule_ ? schedules::serialize(*schedule_) : nlohmann::json(learning_rate_);
   // Keras's base keys, in Keras's order (nlohmann::json sorts keys anyway).
   return {{"name", base_.name},
           {"learning_rate", lr},

@@ -23,12 +23,12 @@ std::optional<double> opt(const json& c, const char* key) {
 
 // The arguments every optimizer config carries: learning rate and BaseOptions.
 struct Common {
-  double lr = 0.001;
+  LearningRate lr = 0.001;
   BaseOptions base;
 };
 
 // `lr`: the class's default learning rate, used when the config has none.
-Common common(const std::string& cls, const json& c, double lr) {
+Common common(const std::string& cls, const json& c, LearningRate lr) {
   KERAS_CHECK(!c.value("use_ema", false), ValueError, "Optimizer ", cls, ": use_ema is not supported; received true");
   for (const char* k : {"loss_scale_factor", "gradient_accumulation_steps"})
     KERAS_CHECK(!c.contains(k) || c[k].is_null(), ValueError, "Optimizer ", cls, ": ", k,
@@ -37,9 +37,10 @@ Common common(const std::string& cls, const json& c, double lr) {
   r.lr = lr;
   if (c.contains("learning_rate")) {
     const json& l = c["learning_rate"];
-    KERAS_CHECK(l.is_number(), ValueError, "Optimizer ", cls, ": learning-rate schedules cannot be loaded yet; received ",
-                l.dump().substr(0, 200));
-    r.lr = l.get<double>();
+    KERAS_CHECK(l.is_number() || l.is_object(), ValueError, "Optimizer ", cls,
+                ": learning_rate must be a number or a serialized schedule; received ", l.dump().substr(0, 200));
+    if (l.is_number()) r.lr = l.get<double>();
+    else r.lr = schedules::deserialize(l);
   }
   r.base.weight_decay = opt(c, "weight_decay");
   r.base.clipnorm = opt(c, "clipnorm");

@@ -154,7 +154,7 @@ void Executor::plan_fusion() {
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     Step& s = steps_[k];
     const layers::Layer& l = *s.node->layer;
-    if (s.masked || s.args.size() != 1) continue;
+    if (s.masked || s.args.size() != 1 || l.activity_regularizer()) continue;  // call() records activity losses
     if (exactly<layers::Dense>(l)) s.kind = Kind::dense;
     if (exactly<layers::Conv1D>(l) || exactly<layers::Conv2D>(l)) s.kind = Kind::conv;
     const activations::Activation* act = activation_of(l);

@@ -7,6 +7,7 @@
 #include "keras/config.hpp"
 #include "keras/models.hpp"
 #include "keras/ops.hpp"
+#include "model_losses.hpp"
 #include "trainer_state.hpp"
 
 namespace keras {
@@ -19,6 +20,7 @@ struct Trainer {
   CompileState& s;
   std::vector<Variable> vars;  // trainable variables, cached per loop
   Tensors var_values;          // their tensors, for autograd::grad
+  detail::ModelLosses extra;   // add_loss tensors and weight penalties
 
   explicit Trainer(Model& model) : m(model), s(*model.state_) {}
 
@@ -79,6 +81,9 @@ struct Trainer {
   detail::RunResult run(const Tensors& x, bool training) {
     m.ensure_graph(x);
     KERAS_CHECK(m.executor_ != nullptr, ValueError, "Model \"", m.name(), "\" has no layers to run");
+    if (!extra.initialized()) extra.init(m);
+    extra.begin_step();
+    layers::LossScope scope;  // the layers' add_loss tensors stay for compute_loss
     return m.executor_->run(x, training);
   }
 
@@ -106,6 +111,7 @@ struct Trainer {
       if (s.loss_weights[o] != 1.0) l = ops::multiply(l, Tensor::scalar(s.loss_weights[o], float32, l.device()));
       total = total.defined() ? ops::add(total, l) : l;
     }
+    if (Tensor e = extra.total(); e.defined()) total = ops::add(total, e);  // Keras's model.losses
     return total;
   }
 

@@ -14,6 +14,8 @@ struct Variable::State {
   Tensor value;
   std::string name, path;
   bool trainable = true;
+  std::shared_ptr<regularizers::Regularizer> regularizer;
+  std::shared_ptr<constraints::Constraint> constraint;
 };
 
 Variable::Variable(Tensor initial_value, std::string name, bool trainable)
@@ -95,4 +97,23 @@ void set_state(const std::string& state) {
 }
 }  // namespace random
 
+}  // namespace keras
+
+namespace keras {
+const std::shared_ptr<regularizers::Regularizer>& Variable::regularizer() const {
+  static const std::shared_ptr<regularizers::Regularizer> none;
+  return state_ ? state_->regularizer : none;
+}
+void Variable::set_regularizer(std::shared_ptr<regularizers::Regularizer> r) {
+  KERAS_CHECK(state_ != nullptr, ValueError, "set_regularizer: the variable is undefined");
+  state_->regularizer = std::move(r);
+}
+const std::shared_ptr<constraints::Constraint>& Variable::constraint() const {
+  static const std::shared_ptr<constraints::Constraint> none;
+  return state_ ? state_->constraint : none;
+}
+void Variable::set_constraint(std::shared_ptr<constraints::Constraint> c) {
+  KERAS_CHECK(state_ != nullptr, ValueError, "set_constraint: the variable is undefined");
+  state_->constraint = std::move(c);
+}
 }  // namespace keras

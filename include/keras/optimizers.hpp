@@ -4,6 +4,11 @@
 //   model.compile(keras::optimizers::Adam({.learning_rate = 3e-4}), "mse");
 //   keras::optimizers::SGD sgd({.learning_rate = 0.1, .momentum = 0.9});
 //   sgd.apply_gradients(grads, model.trainable_weights());
+//   keras::optimizers::Adam adam({.learning_rate = std::make_shared<
+//       keras::optimizers::schedules::CosineDecay>(keras::optimizers::schedules::CosineDecayOptions{1e-3, 1000})});
+//
+// After each update, a variable with a constraint (Variable::constraint) is
+// projected by it, as Keras does.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -14,21 +19,12 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "keras/optimizers/schedules.hpp"
 #include "keras/tensor.hpp"
 #include "keras/variable.hpp"
 
 namespace keras::optimizers {
 
-namespace schedules {
-// A learning rate as a function of the step (iterations so far).
-class LearningRateSchedule {
- public:
-  virtual ~LearningRateSchedule() = default;
-  virtual double operator()(std::int64_t step) const = 0;
-  virtual std::string class_name() const = 0;
-  virtual nlohmann::json get_config() const;
-};
-}  // namespace schedules
 
 // Options shared by every optimizer (Keras's base Optimizer arguments).
 // Each optimizer's options struct starts with learning_rate and its own
@@ -57,6 +53,8 @@ class Optimizer {
   double learning_rate() const;  // current value (schedule evaluated at iterations())
   void set_learning_rate(double lr);
   void set_learning_rate_schedule(std::shared_ptr<schedules::LearningRateSchedule> s);
+  // The schedule given as learning_rate, or null for a fixed rate.
+  const schedules::SchedulePtr& learning_rate_schedule() const { return schedule_; }
   std::int64_t iterations() const { return iterations_; }
   void set_iterations(std::int64_t it) { iterations_ = it; }
 
@@ -70,7 +68,7 @@ class Optimizer {
   virtual nlohmann::json get_config() const;
 
  protected:
-  explicit Optimizer(double learning_rate, BaseOptions base);
+  explicit Optimizer(LearningRate learning_rate, BaseOptions base);
   // Creates this optimizer's slots for one variable (appending to slots_).
   virtual void build_slots(const Variable& var, std::size_t index) = 0;
   // Updates one variable with its (clipped) gradient at the current lr.
@@ -92,7 +90,7 @@ class Optimizer {
 };
 
 struct SGDOptions {
-  double learning_rate = 0.01;
+  LearningRate learning_rate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;
   BaseOptions base = {};
@@ -112,7 +110,7 @@ class SGD : public Optimizer {
 };
 
 struct AdamOptions {
-  double learning_rate = 0.001;
+  LearningRate learning_rate = 0.001;
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-7;
@@ -133,7 +131,7 @@ class Adam : public Optimizer {
 };
 
 struct AdamWOptions {
-  double learning_rate = 0.001;
+  LearningRate learning_rate = 0.001;
   double weight_decay = 0.004;
   double beta_1 = 0.9;
   double beta_2 = 0.999;
@@ -152,7 +150,7 @@ class AdamW : public Adam {
 };
 
 struct RMSpropOptions {
-  double learning_rate = 0.001;
+  LearningRate learning_rate = 0.001;
   double rho = 0.9;
   double momentum = 0.0;
   double epsilon = 1e-7;
@@ -174,7 +172,7 @@ class RMSprop : public Optimizer {
 };
 
 struct AdagradOptions {
-  double learning_rate = 0.001;
+  LearningRate learning_rate = 0.001;
   double initial_accumulator_value = 0.1;
   double epsilon = 1e-7;
   BaseOptions base = {};

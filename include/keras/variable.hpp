@@ -8,6 +8,13 @@
 
 #include "keras/tensor.hpp"
 
+namespace keras::regularizers {
+class Regularizer;
+}
+namespace keras::constraints {
+class Constraint;
+}
+
 namespace keras {
 
 class Variable {
@@ -28,6 +35,14 @@ class Variable {
   void set_trainable(bool trainable);
   const Shape& shape() const { return value().shape(); }
   DType dtype() const { return value().dtype(); }
+  // Keras's variable.regularizer: its penalty joins the owning layer's
+  // losses() while the variable is trainable. Null when none.
+  const std::shared_ptr<regularizers::Regularizer>& regularizer() const;
+  void set_regularizer(std::shared_ptr<regularizers::Regularizer> r);
+  // Keras's variable.constraint: optimizers project the variable with it
+  // after each update. Null when none.
+  const std::shared_ptr<constraints::Constraint>& constraint() const;
+  void set_constraint(std::shared_ptr<constraints::Constraint> c);
   // Same variable (identity, not value).
   bool operator==(const Variable& o) const { return state_ == o.state_; }
   operator const Tensor&() const { return value(); }

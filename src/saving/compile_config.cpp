@@ -179,15 +179,16 @@ std::vector<Variable> keras_slot_order(const Model& model) {
 std::vector<std::string> optimizer_state_names(const Model& model) {
   auto& o = model.optimizer();
   std::string prefix = o.get_config().value("name", std::string("optimizer")) + "/";
-  std::vector<std::string> names{prefix + "iteration", prefix + "learning_rate"};
+  std::vector<std::string> names{prefix + "iteration"};
+  if (!o.learning_rate_schedule()) names.push_back(prefix + "learning_rate");  // a schedule is no variable
   for (auto& v : keras_slot_order(model)) names.push_back(prefix + v.name());
   return names;
 }
 
 std::vector<Tensor> optimizer_state(const Model& model) {
   auto& o = model.optimizer();
-  std::vector<Tensor> values{Tensor::scalar(static_cast<double>(o.iterations()), int64),
-                             Tensor::scalar(o.learning_rate(), float32)};
+  std::vector<Tensor> values{Tensor::scalar(static_cast<double>(o.iterations()), int64)};
+  if (!o.learning_rate_schedule()) values.push_back(Tensor::scalar(o.learning_rate(), float32));
   for (auto& v : keras_slot_order(model)) values.push_back(v.value());
   return values;
 }
@@ -196,21 +197,24 @@ void set_optimizer_state(Model& model, const std::vector<Tensor>& values, const 
   auto& o = model.optimizer();
   if (!o.built()) o.build(model.trainable_weights());
   auto slots = keras_slot_order(model);
+  // With a schedule Keras keeps no learning_rate variable: [iteration, slots...].
+  const std::size_t head = o.learning_rate_schedule() ? 1 : 2;
   // A compiled model that never trained: Keras stores [iteration,
   // learning_rate] only; the slots stay at their initial values.
-  if (values.size() == 2 && !slots.empty()) slots.clear();
-  KERAS_CHECK(values.size() == slots.size() + 2, ValueError, "The optimizer state in '", source, "' has ",
-              values.size(), " variables, but ", o.class_name(), " for this model has ", slots.size() + 2,
-              " (iteration, learning_rate and ", slots.size(), " slots)");
+  if (values.size() == head && !slots.empty()) slots.clear();
+  KERAS_CHECK(values.size() == slots.size() + head, ValueError, "The optimizer state in '", source, "' has ",
+              values.size(), " variables, but ", o.class_name(), " for this model has ", slots.size() + head,
+              head == 2 ? " (iteration, learning_rate and " : " (iteration and ", slots.size(), " slots)");
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    KERAS_CHECK(values[i + 2].shape() == slots[i].shape(), ValueError, "Optimizer variable ", i + 2, " ('",
-                slots[i].name(), "') in '", source, "' has shape ", shape_str(values[i + 2].shape()), ", expected ",
-                shape_str(slots[i].shape()));
-    slots[i].assign(values[i + 2].dtype() == float32 ? values[i + 2] : values[i + 2].astype(float32));
+    KERAS_CHECK(values[i + head].shape() == slots[i].shape(), ValueError, "Optimizer variable ", i + head, " ('",
+                slots[i].name(), "') in '", source, "' has shape ", shape_str(values[i + head].shape()),
+                ", expected ", shape_str(slots[i].shape()));
+    slots[i].assign(values[i + head].dtype() == float32 ? values[i + head] : values[i + head].astype(float32));
   }
-  KERAS_CHECK(values[0].size() == 1 && values[1].size() == 1, ValueError, "The optimizer's iteration and learning_rate in '",
-              source, "' must be scalars");
+  KERAS_CHECK(values[0].size() == 1 && values[head - 1].size() == 1, ValueError,
+              "The optimizer's iteration and learning_rate in '", source, "' must be scalars");
   o.set_iterations(static_cast<std::int64_t>(values[0].item()));
+  if (head == 1) return;  // the schedule gives the rate
   // The saved rate is a float32 copy of the configured one; only a real
   // change (a callback lowered it) is applied, so a float64 rate stays exact.
   double lr = values[1].item(), cur = o.learning_rate();

@@ -1,6 +1,9 @@
 // Helpers for Keras's JSON configs (see config_utils.hpp).
 #include "saving/config_utils.hpp"
 
+#include <map>
+#include <set>
+
 #include "keras/models.hpp"
 #include "keras/layers/registry.hpp"
 #include "keras/registry.hpp"
@@ -82,13 +85,37 @@ bool is_default(const std::string& arg, const json& v) {
   return false;
 }
 
-bool unsupported(const std::string& key) {
+// The regularizer and constraint arguments a built-in layer class reads.
+bool reads_penalty(const std::string& class_name, const std::string& key) {
+  static const std::map<std::string, std::set<std::string>> args = [] {
+    const std::set<std::string> kernel{"kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                                       "kernel_constraint", "bias_constraint"};
+    const std::set<std::string> norm{"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"};
+    return std::map<std::string, std::set<std::string>>{
+        {"Dense", kernel},
+        {"Conv1D", kernel},
+        {"Conv2D", kernel},
+        {"Conv2DTranspose", kernel},
+        {"DepthwiseConv2D",
+         {"depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint",
+          "bias_constraint"}},
+        {"SeparableConv2D",
+         {"depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
+          "depthwise_constraint", "pointwise_constraint", "bias_constraint"}},
+        {"BatchNormalization", norm},
+        {"LayerNormalization", norm}};
+  }();
+  auto it = args.find(class_name);
+  return it != args.end() && it->second.count(key) > 0;
+}
+
+bool unsupported(const std::string& class_name, const std::string& key) {
   auto ends_with = [&](const char* suffix) {
     std::string s(suffix);
     return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
   };
-  return ends_with("_regularizer") || ends_with("_constraint") || key == "noise_shape" || key == "lora_rank" ||
-         key == "quantization_config" || key == "ignore_class";
+  if (ends_with("_regularizer") || ends_with("_constraint")) return !reads_penalty(class_name, key);
+  return key == "noise_shape" || key == "lora_rank" || key == "quantization_config" || key == "ignore_class";
 }
 
 bool keeps_any_dtype(const std::string& class_name) {
@@ -106,7 +133,7 @@ void throw_unsupported(const json& config, const std::string& class_name, const 
 void check_supported_args(const json& config, const std::string& class_name) {
   if (!config.is_object()) return;
   for (const auto& [key, v] : config.items())
-    if (unsupported(key) && !is_default(key, v)) throw_unsupported(config, class_name, key);
+    if (unsupported(class_name, key) && !is_default(key, v)) throw_unsupported(config, class_name, key);
   if (!keeps_any_dtype(class_name) && dtype_from_config(config, name_from_config(config)) != float32)
     throw_unsupported(config, class_name, "dtype");
 }
@@ -114,6 +141,24 @@ void check_supported_args(const json& config, const std::string& class_name) {
 initializers::InitializerArg read_init(const json& c, const char* key, const char* fallback) {
   if (!c.contains(key) || c.at(key).is_null()) return fallback;
   return initializer_from_config(c.at(key), name_from_config(c), key);
+}
+
+regularizers::RegularizerArg read_regularizer(const json& c, const char* key) {
+  if (!c.contains(key) || c.at(key).is_null()) return {};
+  try {
+    return regularizers::deserialize(c.at(key));
+  } catch (const ValueError& e) {
+    throw ValueError("Layer \"" + name_from_config(c) + "\": cannot read " + key + ": " + e.what());
+  }
+}
+
+constraints::ConstraintArg read_constraint(const json& c, const char* key) {
+  if (!c.contains(key) || c.at(key).is_null()) return {};
+  try {
+    return constraints::deserialize(c.at(key));
+  } catch (const ValueError& e) {
+    throw ValueError("Layer \"" + name_from_config(c) + "\": cannot read " + key + ": " + e.what());
+  }
 }
 
 activations::Activation read_activation(const json& c) {

@@ -39,7 +39,7 @@ void apply_common(layers::Layer& layer, const json& config);
 activations::Activation activation_from_config(const json& j, const std::string& layer);
 initializers::InitializerArg initializer_from_config(const json& j, const std::string& layer, const std::string& arg);
 // The one rule for config arguments the project does not support
-// (regularizers, constraints, noise shapes, LoRA, quantization, non-float32
+// (regularizers and constraints of layers that do not read them, noise shapes, LoRA, quantization, non-float32
 // dtypes): a null or default value is accepted, anything else raises
 // ValueError naming the layer, its class, the argument and the value; never
 // silently dropped. layers::from_config applies it to every built-in class.
@@ -57,6 +57,10 @@ T value_or(const json& c, const char* key, T fallback) {
 inline std::string name_of(const json& c) { return name_from_config(c); }
 // config[key] as an initializer (a name or a serialized one), `fallback` when absent or null.
 initializers::InitializerArg read_init(const json& c, const char* key, const char* fallback);
+// config[key] as a regularizer / constraint (a name or a serialized one),
+// none when absent or null; errors name the layer and the argument.
+regularizers::RegularizerArg read_regularizer(const json& c, const char* key);
+constraints::ConstraintArg read_constraint(const json& c, const char* key);
 // config["activation"] (any form activation_from_config reads); linear when absent.
 activations::Activation read_activation(const json& c);
 

@@ -59,15 +59,20 @@ bool slots_by_name(const std::vector<std::string>& names, const std::vector<Vari
 }
 
 // tf.keras 2 optimizers store [iter, slots...] without a learning_rate;
-// Keras 3 stores [iteration, learning_rate, every kind for variable 0, ...].
+// Keras 3 stores [iteration, learning_rate, every kind for variable 0, ...]
+// (no learning_rate when it is a schedule).
 std::vector<Tensor> to_keras3_order(std::vector<Tensor> v, const std::vector<std::string>& names, const Model& model) {
   auto& o = model.optimizer();
   auto vars = model.trainable_weights();
   if (!o.built()) o.build(vars);
   std::size_t slots = o.variables().size();
   if (v.size() != slots + 1 || vars.empty() || slots % vars.size() != 0) return v;
+  // Keras 3 with a schedule also stores slots + 1 variables, in its own order.
+  const bool tf2 = std::any_of(names.begin(), names.end(), [](auto& n) { return n.size() > 2 && n.substr(n.size() - 2) == ":0"; });
+  if (o.learning_rate_schedule() && !tf2) return v;
   std::size_t kinds = slots / vars.size();
-  std::vector<Tensor> r{v[0], Tensor::scalar(o.learning_rate(), float32)};
+  std::vector<Tensor> r{v[0]};
+  if (!o.learning_rate_schedule()) r.push_back(Tensor::scalar(o.learning_rate(), float32));
   std::vector<std::pair<std::size_t, std::string>> slot;
   if (names.size() == v.size() && slots_by_name(names, vars, slot)) {
     std::vector<std::string> kind_names;  // in order of first appearance
@@ -199,7 +204,8 @@ std::shared_ptr<Model> load_legacy_h5(const std::string& path, bool compile) {
       bool tf2 = std::any_of(names.begin(), names.end(), [](auto& n) { return n.size() > 2 && n.substr(n.size() - 2) == ":0"; });
       // tf.keras 2 optimizers can hold variables Keras 3 has no place for
       // (e.g. a "decay" step); like Keras, such state is not restored.
-      if (!tf2 || values.size() == model->optimizer().variables().size() + 2)
+      const std::size_t head = model->optimizer().learning_rate_schedule() ? 1 : 2;
+      if (!tf2 || values.size() == model->optimizer().variables().size() + head)
         set_optimizer_state(*model, values, path);
     }
   }

@@ -34,6 +34,11 @@ struct ConvOptions {
   bool use_bias = true;
   initializers::InitializerArg kernel_initializer = "glorot_uniform";
   initializers::InitializerArg bias_initializer = "zeros";
+  regularizers::RegularizerArg kernel_regularizer;
+  regularizers::RegularizerArg bias_regularizer;
+  regularizers::RegularizerArg activity_regularizer;
+  constraints::ConstraintArg kernel_constraint;
+  constraints::ConstraintArg bias_constraint;
   std::string name;
 };
 
@@ -85,6 +90,11 @@ struct Conv2DTransposeOptions {
   bool use_bias = true;
   initializers::InitializerArg kernel_initializer = "glorot_uniform";
   initializers::InitializerArg bias_initializer = "zeros";
+  regularizers::RegularizerArg kernel_regularizer;
+  regularizers::RegularizerArg bias_regularizer;
+  regularizers::RegularizerArg activity_regularizer;
+  constraints::ConstraintArg kernel_constraint;
+  constraints::ConstraintArg bias_constraint;
   std::string name;
 };
 
@@ -116,6 +126,11 @@ struct DepthwiseConv2DOptions {
   bool use_bias = true;
   initializers::InitializerArg depthwise_initializer = "glorot_uniform";
   initializers::InitializerArg bias_initializer = "zeros";
+  regularizers::RegularizerArg depthwise_regularizer;
+  regularizers::RegularizerArg bias_regularizer;
+  regularizers::RegularizerArg activity_regularizer;
+  constraints::ConstraintArg depthwise_constraint;
+  constraints::ConstraintArg bias_constraint;
   std::string name;
 };
 
@@ -146,6 +161,13 @@ struct SeparableConv2DOptions {
   initializers::InitializerArg depthwise_initializer = "glorot_uniform";
   initializers::InitializerArg pointwise_initializer = "glorot_uniform";
   initializers::InitializerArg bias_initializer = "zeros";
+  regularizers::RegularizerArg depthwise_regularizer;
+  regularizers::RegularizerArg pointwise_regularizer;
+  regularizers::RegularizerArg bias_regularizer;
+  regularizers::RegularizerArg activity_regularizer;
+  constraints::ConstraintArg depthwise_constraint;
+  constraints::ConstraintArg pointwise_constraint;
+  constraints::ConstraintArg bias_constraint;
   std::string name;
 };
 

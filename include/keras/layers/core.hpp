@@ -11,6 +11,11 @@ struct DenseOptions {
   bool use_bias = true;
   initializers::InitializerArg kernel_initializer = "glorot_uniform";
   initializers::InitializerArg bias_initializer = "zeros";
+  regularizers::RegularizerArg kernel_regularizer;
+  regularizers::RegularizerArg bias_regularizer;
+  regularizers::RegularizerArg activity_regularizer;
+  constraints::ConstraintArg kernel_constraint;
+  constraints::ConstraintArg bias_constraint;
   std::string name;
 };
 

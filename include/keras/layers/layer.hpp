@@ -25,12 +25,26 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "keras/constraints.hpp"
 #include "keras/initializers.hpp"
+#include "keras/regularizers.hpp"
 #include "keras/keras_tensor.hpp"
 #include "keras/tensor.hpp"
 #include "keras/variable.hpp"
 
 namespace keras::layers {
+
+// While one is alive, layer calls keep the losses recorded so far instead
+// of clearing them: the outermost call (or a fit step) owns the losses of
+// every layer it runs, as Keras's call context does.
+class LossScope {
+ public:
+  LossScope();
+  ~LossScope();
+  LossScope(const LossScope&) = delete;
+  LossScope& operator=(const LossScope&) = delete;
+  static bool active();
+};
 
 class Layer : public std::enable_shared_from_this<Layer> {
  public:
@@ -142,6 +156,26 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void set_weights(const std::vector<Tensor>& values);
   std::int64_t count_params() const;
 
+  // Losses, as Keras's layer.losses: the tensors add_loss recorded during
+  // the latest call of this layer and of its sub-layers, then the penalty
+  // of each regularized trainable weight (computed now, so gradients flow
+  // to the weights). fit adds their sum to the training loss.
+  std::vector<Tensor> losses() const;
+  // Records a scalar loss tensor from inside call() (the model's next call
+  // starts afresh). A non-scalar tensor is summed, as Keras does.
+  void add_loss(const Tensor& loss);
+  // Forgets the losses add_loss recorded here and in the sub-layers.
+  void clear_losses();
+  void clear_own_losses() { call_losses_.clear(); }
+  // The tensors add_loss recorded on this layer alone.
+  const std::vector<Tensor>& own_losses() const { return call_losses_; }
+  // Keras's activity_regularizer: each call adds regularizer(output) /
+  // batch size to losses(). Null when none.
+  const regularizers::RegularizerPtr& activity_regularizer() const { return activity_regularizer_; }
+  void set_activity_regularizer(regularizers::RegularizerArg r) { activity_regularizer_ = std::move(r.ptr); }
+  // Applies the activity regularizer to a call's outputs (no-op without one).
+  void record_activity(const std::vector<Tensor>& outputs);
+
   // "dense", "dense_1", ...: the next free name for a prefix.
   static std::string unique_name(const std::string& prefix);
   // Forgets the names given so far (keras.backend.clear_session).
@@ -151,9 +185,12 @@ class Layer : public std::enable_shared_from_this<Layer> {
   explicit Layer(std::string name) : name_(std::move(name)) {}
   Layer(const Layer&) = default;
   Layer& operator=(const Layer&) = default;
-  // Creates a weight named `name` (path "<layer>/<name>").
+  // Creates a weight named `name` (path "<layer>/<name>"), with an optional
+  // regularizer (its penalty joins losses()) and constraint (applied after
+  // each optimizer step), as Keras's add_weight.
   Variable add_weight(const std::string& name, const Shape& shape,
-                      const initializers::InitializerArg& initializer, bool trainable = true);
+                      const initializers::InitializerArg& initializer, bool trainable = true,
+                      regularizers::RegularizerArg regularizer = {}, constraints::ConstraintArg constraint = {});
   // Throws ValueError "Input 0 of layer "<name>" is incompatible: expected
   // ..., received shape ..." unless `ok`.
   void check_input(bool ok, const std::string& expected, const Shape& received) const;
@@ -170,6 +207,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   bool supports_masking_ = false;
   int num_nodes_ = 0;
   std::shared_ptr<Layer> graph_copy_;  // see operator()(KerasTensor)
+  regularizers::RegularizerPtr activity_regularizer_;
+  std::vector<Tensor> call_losses_;  // add_loss during the latest call
 };
 
 // Declares class_name() and clone_shared() for a layer class:

@@ -16,6 +16,10 @@ struct BatchNormalizationOptions {
   initializers::InitializerArg gamma_initializer = "ones";
   initializers::InitializerArg moving_mean_initializer = "zeros";
   initializers::InitializerArg moving_variance_initializer = "ones";
+  regularizers::RegularizerArg beta_regularizer;
+  regularizers::RegularizerArg gamma_regularizer;
+  constraints::ConstraintArg beta_constraint;
+  constraints::ConstraintArg gamma_constraint;
   std::string name;
 };
 
@@ -47,6 +51,10 @@ struct LayerNormalizationOptions {
   bool scale = true;
   initializers::InitializerArg beta_initializer = "zeros";
   initializers::InitializerArg gamma_initializer = "ones";
+  regularizers::RegularizerArg beta_regularizer;
+  regularizers::RegularizerArg gamma_regularizer;
+  constraints::ConstraintArg beta_constraint;
+  constraints::ConstraintArg gamma_constraint;
   std::string name;
 };
 
