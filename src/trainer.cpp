@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "data/step_runner.hpp"
 #include "executor.hpp"
 #include "keras/autograd.hpp"
 #include "keras/config.hpp"
@@ -375,6 +376,7 @@ std::map<std::string, double> Model::evaluate(const Tensors& x, const Tensors& y
   KERAS_CHECK(o.batch_size > 0, ValueError, "evaluate: batch_size must be positive, received ", o.batch_size);
   check_data(*this, "evaluate", x, y, true);
   std::int64_t n = x[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
+  if (o.steps > 0) steps = std::min(steps, o.steps);
   int verbose = resolve_verbose(o.verbose);
   auto cbs = make_callbacks(this, o.callbacks, verbose, nullptr);
   cbs.set_params({1, steps, verbose});
@@ -405,6 +407,7 @@ Tensors Model::predict(const Tensors& x, PredictOptions o) {
   KERAS_CHECK(o.batch_size > 0, ValueError, "predict: batch_size must be positive, received ", o.batch_size);
   check_data(*this, "predict", x, {}, false);
   std::int64_t n = x[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
+  if (o.steps > 0) steps = std::min(steps, o.steps);
   auto cbs = make_callbacks(this, o.callbacks, o.verbose, nullptr);
   cbs.set_params({1, steps, o.verbose});
   autograd::NoGradGuard ng;
@@ -458,5 +461,23 @@ Tensor Model::predict_on_batch(const Tensor& x) {
   autograd::NoGradGuard ng;
   return call(x, false);
 }
+
+// The steps for the loops over Datasets (src/data/fit_dataset.cpp).
+namespace detail {
+StepRunner::StepRunner(Model& m) : t_(std::make_unique<Trainer>(m)) {}
+StepRunner::~StepRunner() = default;
+void StepRunner::prepare_training(const Tensors& x) {
+  if (!t_->m.built()) {
+    Shape s = x[0].shape();
+    s[0] = -1;
+    t_->m.ensure_built(s);
+  }
+  t_->cache_variables();
+}
+void StepRunner::reset_metrics() { t_->reset_metrics(); }
+void StepRunner::train_step(const Tensors& x, const Tensors& y, const Tensor& sw) { t_->train_step(x, y, sw); }
+void StepRunner::test_step(const Tensors& x, const Tensors& y, const Tensor& sw) { t_->test_step(x, y, sw); }
+Logs StepRunner::logs(const std::string& prefix) const { return t_->logs(prefix); }
+}  // namespace detail
 
 }  // namespace keras
