@@ -207,3 +207,38 @@ TEST_CASE("data: prefetch overlaps preparation with the consumer") {
   double overlapped = consume(Dataset::range(20).map(work).prefetch(2));
   CHECK(overlapped < 0.8 * serial);  // ideally half: sleeping threads need no core
 }
+
+TEST_CASE("data: shuffle(all).batch draws a permutation of whole rows per pass") {
+  std::vector<float> xv(40);
+  std::vector<std::int64_t> yv(20);
+  for (int i = 0; i < 20; ++i) xv[2 * i] = float(i), xv[2 * i + 1] = float(100 + i), yv[i] = i;
+  auto ds = Dataset::from_tensor_slices({Tensor({20, 2}, xv), Tensor({20}, yv)}).shuffle(20, 9).batch(6);
+  CHECK(ds.cardinality() == 4);
+  std::vector<std::vector<std::int64_t>> passes;
+  for (int p = 0; p < 2; ++p) {
+    std::vector<std::int64_t> order;
+    for (const Element& e : ds) {
+      auto x = e[0].to_vector<float>();
+      auto y = e[1].to_vector<std::int64_t>();
+      for (std::size_t r = 0; r < y.size(); ++r) {
+        CHECK(x[2 * r] == float(y[r]));  // rows stay whole and paired
+        CHECK(x[2 * r + 1] == float(100 + y[r]));
+        order.push_back(y[r]);
+      }
+    }
+    auto sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (int i = 0; i < 20; ++i) CHECK(sorted[i] == i);
+    passes.push_back(order);
+  }
+  CHECK(passes[0] != passes[1]);
+  auto again = Dataset::from_tensor_slices({Tensor({20, 2}, xv), Tensor({20}, yv)}).shuffle(20, 9).batch(6);
+  std::vector<std::int64_t> first;
+  for (const Element& e : again)
+    for (auto v : e[1].to_vector<std::int64_t>()) first.push_back(v);
+  CHECK(first == passes[0]);
+  // Batches of plain slices share the source's memory, and a computation on them leaves it as it was.
+  Tensor src({20, 2}, xv);
+  for (const Element& e : Dataset::from_tensor_slices(src).batch(5)) (void)(Tensor(e[0]) / 2.0);
+  CHECK(src.to_vector<float>() == xv);
+}

@@ -37,6 +37,38 @@ namespace {
 
 using NodePtr = std::shared_ptr<const Node>;
 
+// Rows `idx` of t as a new (host) tensor, or by ops::take off the host.
+Tensor gather_rows(const Tensor& t, const std::int64_t* idx, std::int64_t n) {
+  if (!t.device().is_cpu()) {
+    Tensor i({n}, std::vector<std::int64_t>(idx, idx + n));
+    return ops::take(t, i.to(t.device()), 0);
+  }
+  Shape s = t.shape();
+  s[0] = n;
+  Tensor out = Tensor::empty(s, t.dtype());
+  const std::size_t row = t.shape()[0] ? t.nbytes() / static_cast<std::size_t>(t.shape()[0]) : 0;
+  const auto* src = static_cast<const char*>(t.data_ptr());
+  auto* dst = static_cast<char*>(out.data_ptr());
+  for (std::int64_t k = 0; k < n && row; ++k) std::memcpy(dst + k * row, src + idx[k] * row, row);
+  return out;
+}
+
+struct RowBatches final : Iterator {
+  std::vector<Tensor> ts;
+  std::vector<std::int64_t> rows;  // empty: in order (views)
+  std::int64_t b, n, at = 0;
+  bool drop;
+  std::optional<Element> next() override {
+    std::int64_t e = std::min(n, at + b);
+    if (at >= n || (drop && e - at < b)) return std::nullopt;
+    Element out;
+    out.reserve(ts.size());
+    for (auto& t : ts) out.push_back(rows.empty() ? t.slice(at, e) : gather_rows(t, rows.data() + at, e - at));
+    at = e;
+    return out;
+  }
+};
+
 std::int64_t batched_cardinality(std::int64_t c, std::int64_t b, bool drop) {
   if (c < 0) return c;
   return drop ? c / b : (c + b - 1) / b;
@@ -75,6 +107,8 @@ class BatchNode final : public Node {
   std::int64_t cardinality() const override { return batched_cardinality(in_->cardinality(), b_, drop_); }
   std::int64_t batch_size() const { return b_; }
   std::unique_ptr<Iterator> iterate() const override {
+    if (!padded_)
+      if (auto fast = in_->iterate_batched(b_, drop_)) return fast;
     struct It final : Iterator {
       const BatchNode* n;
       std::unique_ptr<Iterator> in;
@@ -193,6 +227,17 @@ class UnbatchNode final : public Node {
 };
 
 }  // namespace
+
+std::unique_ptr<Iterator> row_batches(const std::vector<Tensor>& ts, std::vector<std::int64_t> rows, std::int64_t b,
+                                      bool drop) {
+  auto it = std::make_unique<RowBatches>();
+  it->ts = ts;
+  it->n = ts[0].shape()[0];
+  it->rows = std::move(rows);
+  it->b = b;
+  it->drop = drop;
+  return it;
+}
 
 std::int64_t batch_size_of(const Dataset& ds) {
   auto* b = dynamic_cast<const BatchNode*>(ds.node().get());

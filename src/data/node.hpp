@@ -18,7 +18,17 @@ class Node {
   virtual ~Node() = default;
   virtual std::unique_ptr<Iterator> iterate() const = 0;
   virtual std::int64_t cardinality() const = 0;
+  // A faster batch(b, drop) of this node's elements, or nullptr (the
+  // general path): slices batch as row views, and a shuffle whose buffer
+  // holds all the slices as a permutation gather.
+  virtual std::unique_ptr<Iterator> iterate_batched(std::int64_t /*b*/, bool /*drop*/) const { return nullptr; }
+  // The tensors a from_tensor_slices node slices, or nullptr.
+  virtual const std::vector<Tensor>* slice_source() const { return nullptr; }
 };
+
+// Batches of rows of `ts`: in order (rows empty) or in the order of `rows`.
+std::unique_ptr<Iterator> row_batches(const std::vector<Tensor>& ts, std::vector<std::int64_t> rows, std::int64_t b,
+                                      bool drop);
 
 // Runs a user function; an exception leaves as the same keras kind (any
 // other std::exception as RuntimeError), its message prefixed with the op,

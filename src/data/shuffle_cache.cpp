@@ -4,6 +4,8 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <numeric>
+#include <algorithm>
 #include <random>
 
 #include "data/node.hpp"
@@ -20,6 +22,17 @@ class ShuffleNode final : public Node {
   ShuffleNode(NodePtr in, std::int64_t buffer, std::uint64_t seed, bool reshuffle)
       : in_(std::move(in)), buffer_(buffer), seed_(seed), reshuffle_(reshuffle) {}
   std::int64_t cardinality() const override { return in_->cardinality(); }
+  // A buffer that holds every slice samples a uniform permutation: draw it
+  // whole and gather the rows of each batch.
+  std::unique_ptr<Iterator> iterate_batched(std::int64_t b, bool drop) const override {
+    const std::vector<Tensor>* src = in_->slice_source();
+    if (!src || buffer_ < in_->cardinality()) return nullptr;
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(in_->cardinality()));
+    std::iota(rows.begin(), rows.end(), std::int64_t(0));
+    std::mt19937_64 rng(mix_seed(seed_, reshuffle_ ? passes_.fetch_add(1) : 0));
+    std::shuffle(rows.begin(), rows.end(), rng);
+    return row_batches(*src, std::move(rows), b, drop);
+  }
   std::unique_ptr<Iterator> iterate() const override {
     struct It final : Iterator {
       std::unique_ptr<Iterator> in;

@@ -13,6 +13,10 @@ class SlicesNode final : public Node {
  public:
   explicit SlicesNode(std::vector<Tensor> ts) : ts_(std::move(ts)) {}
   std::int64_t cardinality() const override { return ts_[0].shape()[0]; }
+  const std::vector<Tensor>* slice_source() const override { return &ts_; }
+  std::unique_ptr<Iterator> iterate_batched(std::int64_t b, bool drop) const override {
+    return row_batches(ts_, {}, b, drop);
+  }
   std::unique_ptr<Iterator> iterate() const override {
     struct It final : Iterator {
       const SlicesNode* n;
