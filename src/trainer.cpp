@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "data/feed.hpp"
 #include "data/step_runner.hpp"
 #include "executor.hpp"
 #include "keras/autograd.hpp"
@@ -154,6 +155,7 @@ struct Trainer {
 
   // The "val_" logs of one pass over the validation data.
   Logs validate(const ValidationData& val, std::int64_t batch);
+  std::shared_ptr<data::detail::Feed> val_feed;  // validation_data given as a Dataset
 };
 
 namespace {
@@ -276,6 +278,12 @@ const losses::Loss& Model::loss() const {
 History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) { return fit(Tensors{x}, Tensors{y}, std::move(o)); }
 
 Logs Trainer::validate(const ValidationData& val, std::int64_t batch) {
+  if (val_feed) {
+    reset_metrics();
+    data::detail::for_each_batch(*val_feed, m, "fit (validation_data)",
+                                 [this](const data::detail::Batch& b) { test_step(b.x, b.y, b.sample_weight); });
+    return logs("val_");
+  }
   std::int64_t vn = val.x[0].shape()[0];
   reset_metrics();
   for (std::int64_t b = 0; b < vn; b += batch) {
@@ -318,7 +326,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
                          sw_all.defined() ? sw_all.slice(split, n_all) : Tensor());
     if (sw_all.defined()) sw = sw_all.slice(0, split);
   }
-  if (val.defined()) check_data(*this, "fit (validation_data)", val.x, val.y, true);
+  if (val.defined() && !val.dataset) check_data(*this, "fit (validation_data)", val.x, val.y, true);
 
   const std::int64_t n = x[0].shape()[0];
   const std::int64_t bs = o.batch_size;
@@ -330,6 +338,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   cbs.set_params(CallbackParams{o.epochs, steps, verbose});
 
   Trainer t(*this);
+  t.val_feed = data::detail::validation_feed(val, o.validation_steps);
   stop_training = false;
   if (!built_) {
     Shape s = x[0].shape();

@@ -190,3 +190,19 @@ TEST_CASE("data fit: components by name, and clear errors for wrong batches") {
   });
   CHECK_THROWS_WITH_AS(m.fit(failing, {.verbose = 0}), doctest::Contains("augmentation failed"), keras::RuntimeError);
 }
+
+TEST_CASE("data fit: tensor fit with validation_data as a Dataset") {
+  Tensor x, y, xv, yv;
+  blobs(64, x, y, 9);
+  blobs(32, xv, yv, 10);
+  auto m = mlp();
+  auto val = Dataset::from_tensor_slices({xv, yv}).batch(8);
+  auto h = m.fit(x, y, {.epochs = 2, .verbose = 0, .validation_data = val});
+  REQUIRE(h.history["val_loss"].size() == 2);
+  CHECK(h.history["val_loss"][1] == doctest::Approx(m.evaluate(xv, yv, {.verbose = 0})["loss"]).epsilon(1e-5));
+  auto h2 = m.fit(x, y, {.epochs = 1, .verbose = 0, .validation_data = val.repeat(), .validation_steps = 2});
+  CHECK(h2.history["val_loss"][0] ==
+        doctest::Approx(m.evaluate(xv.slice(0, 16), yv.slice(0, 16), {.verbose = 0})["loss"]).epsilon(1e-5));
+  CHECK_THROWS_WITH_AS(m.fit(x, y, {.verbose = 0, .validation_data = val.repeat()}),
+                       doctest::Contains("validation_steps"), keras::ValueError);
+}

@@ -96,7 +96,7 @@ struct ValidationData {
   // A Dataset of (x, y[, sample_weight]) batches (src/data/fit_dataset.cpp).
   ValidationData(const data::Dataset& ds);
   std::shared_ptr<const data::Dataset> dataset;
-  bool defined() const { return !x.empty() && x[0].defined(); }  // tensors given
+  bool defined() const { return dataset || (!x.empty() && x[0].defined()); }  // tensors or a Dataset given
 };
 
 // Keras's fit() arguments, in Keras's order.

@@ -117,4 +117,14 @@ void Feed::end_epoch() {
   if (steps_ < 0 || (card_ >= 0 && seen_ >= card_)) it_.reset();  // the next epoch starts a new pass
 }
 
+std::shared_ptr<Feed> validation_feed(const ValidationData& v, std::int64_t steps) {
+  return v.dataset ? std::make_shared<Feed>(*v.dataset, steps, "fit (validation_data)") : nullptr;
+}
+
+void for_each_batch(Feed& f, const Model& m, const char* fn, const std::function<void(const Batch&)>& step) {
+  f.begin_epoch();
+  while (auto e = f.next()) step(split_batch(m, *e, f.dataset().element_names(), true, fn));
+  f.end_epoch();
+}
+
 }  // namespace keras::data::detail

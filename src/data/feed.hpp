@@ -1,6 +1,7 @@
 // Internal: how fit/evaluate/predict read batches from a Dataset.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,5 +47,10 @@ class Feed {
   std::int64_t step_ = 0, seen_ = 0;
   bool warned_ = false;
 };
+
+// The Feed of validation_data given as a Dataset (checked now), else nullptr.
+std::shared_ptr<Feed> validation_feed(const ValidationData& v, std::int64_t steps);
+// One epoch of `f`, each element split for model `m` and given to `step`.
+void for_each_batch(Feed& f, const Model& m, const char* fn, const std::function<void(const Batch&)>& step);
 
 }  // namespace keras::data::detail

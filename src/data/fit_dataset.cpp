@@ -66,15 +66,15 @@ struct DatasetFit {
   Feed feed;
   utils::PyDataset* seq;  // on_epoch_begin / on_epoch_end, when fitting a PyDataset
   detail::StepRunner run;
-  std::unique_ptr<Feed> val;
+  std::shared_ptr<Feed> val;
   bool prepared = false;
 
   DatasetFit(Model& model, const data::Dataset& ds, const FitOptions& opts, utils::PyDataset* s)
       : m(model), o(opts), feed(ds, opts.steps_per_epoch, "fit"), seq(s), run(model) {
     const ValidationData& v = o.validation_data;
     std::int64_t vbs = o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size;
-    if (v.dataset) val = std::make_unique<Feed>(*v.dataset, o.validation_steps, "fit (validation_data)");
-    else if (v.defined()) val = std::make_unique<Feed>(batched(v, vbs), o.validation_steps, "fit (validation_data)");
+    if (v.dataset) val = data::detail::validation_feed(v, o.validation_steps);
+    else if (v.defined()) val = std::make_shared<Feed>(batched(v, vbs), o.validation_steps, "fit (validation_data)");
   }
 
   void step(const data::Element& e) {
@@ -93,12 +93,8 @@ struct DatasetFit {
 
   Logs validate() {
     run.reset_metrics();
-    val->begin_epoch();
-    while (auto e = val->next()) {
-      Batch b = data::detail::split_batch(m, *e, val->dataset().element_names(), true, "fit (validation_data)");
-      run.test_step(b.x, b.y, b.sample_weight);
-    }
-    val->end_epoch();
+    data::detail::for_each_batch(*val, m, "fit (validation_data)",
+                                 [this](const Batch& b) { run.test_step(b.x, b.y, b.sample_weight); });
     return run.logs("val_");
   }
 
