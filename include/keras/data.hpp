@@ -82,7 +82,8 @@ class Dataset {
   // --- transformations ---
   // num_parallel_calls: 0 runs `f` on the caller's thread; n > 0 (or
   // AUTOTUNE: the machine's cores) on a pool of n threads. The order is
-  // kept unless deterministic == false.
+  // kept unless deterministic == false. The element names stay (fit uses
+  // them only while they match the number of components).
   Dataset map(MapFn f, int num_parallel_calls = 0, bool deterministic = true) const;
   Dataset filter(PredicateFn pred) const;
   Dataset batch(std::int64_t batch_size, bool drop_remainder = false) const;
