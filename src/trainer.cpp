@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "data/feed.hpp"
+#include "data/step_runner.hpp"
 #include "executor.hpp"
 #include "keras/autograd.hpp"
 #include "keras/config.hpp"
@@ -170,6 +172,7 @@ struct Trainer {
   };
   // The epochs of fit(): returns the last epoch's logs.
   Logs fit_epochs(const FitData& d, const FitOptions& o, callbacks::CallbackList& cbs);
+  std::shared_ptr<data::detail::Feed> val_feed;  // validation_data given as a Dataset
 };
 
 namespace {
@@ -292,9 +295,17 @@ const losses::Loss& Model::loss() const {
 History Model::fit(const Tensor& x, const Tensor& y, FitOptions o) { return fit(Tensors{x}, Tensors{y}, std::move(o)); }
 
 Logs Trainer::validate(const ValidationData& val, std::int64_t batch, callbacks::CallbackList& cbs) {
+  Logs empty;
+  if (val_feed) {
+    reset_metrics();
+    cbs.on_test_begin(empty);
+    data::detail::for_each_batch(*val_feed, m, "fit (validation_data)",
+                                 [this](const data::detail::Batch& b) { test_step(b.x, b.y, b.sample_weight); });
+    cbs.on_test_end(logs());
+    return logs("val_");
+  }
   std::int64_t vn = val.x[0].shape()[0];
   reset_metrics();
-  Logs empty;
   cbs.on_test_begin(empty);
   for (std::int64_t b = 0, step = 0; b < vn; b += batch, ++step) {
     std::int64_t e = std::min(vn, b + batch);
@@ -385,7 +396,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
                          sw_all.defined() ? sw_all.slice(split, n_all) : Tensor());
     if (sw_all.defined()) sw = sw_all.slice(0, split);
   }
-  if (val.defined()) check_data(*this, "fit (validation_data)", val.x, val.y, true);
+  if (val.defined() && !val.dataset) check_data(*this, "fit (validation_data)", val.x, val.y, true);
 
   const std::int64_t n = x[0].shape()[0];
   std::int64_t steps = (n + o.batch_size - 1) / o.batch_size;
@@ -396,6 +407,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   cbs.set_params(CallbackParams{o.epochs, steps, verbose});
 
   Trainer t(*this);
+  t.val_feed = data::detail::validation_feed(val, o.validation_steps);
   stop_training = false;
   if (!built_) {
     Shape s = x[0].shape();
@@ -419,6 +431,7 @@ std::map<std::string, double> Model::evaluate(const Tensors& x, const Tensors& y
   KERAS_CHECK(o.batch_size > 0, ValueError, "evaluate: batch_size must be positive, received ", o.batch_size);
   check_data(*this, "evaluate", x, y, true);
   std::int64_t n = x[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
+  if (o.steps > 0) steps = std::min(steps, o.steps);
   int verbose = resolve_verbose(o.verbose);
   auto cbs = make_callbacks(this, o.callbacks, verbose, nullptr);
   cbs.set_params({1, steps, verbose});
@@ -449,6 +462,7 @@ Tensors Model::predict(const Tensors& x, PredictOptions o) {
   KERAS_CHECK(o.batch_size > 0, ValueError, "predict: batch_size must be positive, received ", o.batch_size);
   check_data(*this, "predict", x, {}, false);
   std::int64_t n = x[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
+  if (o.steps > 0) steps = std::min(steps, o.steps);
   auto cbs = make_callbacks(this, o.callbacks, o.verbose, nullptr);
   cbs.set_params({1, steps, o.verbose});
   autograd::NoGradGuard ng;
@@ -502,5 +516,23 @@ Tensor Model::predict_on_batch(const Tensor& x) {
   autograd::NoGradGuard ng;
   return call(x, false);
 }
+
+// The steps for the loops over Datasets (src/data/fit_dataset.cpp).
+namespace detail {
+StepRunner::StepRunner(Model& m) : t_(std::make_unique<Trainer>(m)) {}
+StepRunner::~StepRunner() = default;
+void StepRunner::prepare_training(const Tensors& x) {
+  if (!t_->m.built()) {
+    Shape s = x[0].shape();
+    s[0] = -1;
+    t_->m.ensure_built(s);
+  }
+  t_->cache_variables();
+}
+void StepRunner::reset_metrics() { t_->reset_metrics(); }
+void StepRunner::train_step(const Tensors& x, const Tensors& y, const Tensor& sw) { t_->train_step(x, y, sw); }
+void StepRunner::test_step(const Tensors& x, const Tensors& y, const Tensor& sw) { t_->test_step(x, y, sw); }
+Logs StepRunner::logs(const std::string& prefix) const { return t_->logs(prefix); }
+}  // namespace detail
 
 }  // namespace keras

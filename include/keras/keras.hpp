@@ -5,6 +5,7 @@
 #include "keras/autograd.hpp"
 #include "keras/callbacks.hpp"
 #include "keras/config.hpp"
+#include "keras/data.hpp"
 #include "keras/datasets.hpp"
 #include "keras/dtype.hpp"
 #include "keras/errors.hpp"

@@ -23,6 +23,13 @@
 
 namespace keras {
 
+namespace data {
+class Dataset;  // keras/data.hpp
+}
+namespace utils {
+class PyDataset;  // keras/data.hpp
+}
+
 // keras.Input(shape): shape excludes the batch dimension.
 KerasTensor Input(Shape shape, std::string name = "", DType dtype = float32);
 
@@ -86,7 +93,10 @@ struct ValidationData {
   ValidationData(Tensor x_, Tensor y_, Tensor sw = Tensor()) : x{std::move(x_)}, y{std::move(y_)}, sample_weight(std::move(sw)) {}
   ValidationData(std::vector<Tensor> x_, std::vector<Tensor> y_, Tensor sw = Tensor())
       : x(std::move(x_)), y(std::move(y_)), sample_weight(std::move(sw)) {}
-  bool defined() const { return !x.empty() && x[0].defined(); }
+  // A Dataset of (x, y[, sample_weight]) batches (src/data/fit_dataset.cpp).
+  ValidationData(const data::Dataset& ds);
+  std::shared_ptr<const data::Dataset> dataset;
+  bool defined() const { return dataset || (!x.empty() && x[0].defined()); }  // tensors or a Dataset given
 };
 
 // Keras's fit() arguments, in Keras's order.
@@ -104,6 +114,7 @@ struct FitOptions {
   std::int64_t steps_per_epoch = -1;  // -1: the whole data set
   int validation_batch_size = -1;     // -1: batch_size
   int validation_freq = 1;
+  std::int64_t validation_steps = -1;  // a validation Dataset: batches per validation (-1: all)
 };
 
 struct EvaluateOptions {
@@ -111,12 +122,14 @@ struct EvaluateOptions {
   int verbose = -1;
   Tensor sample_weight = {};
   std::vector<std::shared_ptr<callbacks::Callback>> callbacks = {};
+  std::int64_t steps = -1;  // batches to evaluate (-1: all)
 };
 
 struct PredictOptions {
   int batch_size = 32;
   int verbose = 0;  // Keras prints a bar by default; off here, a library call
   std::vector<std::shared_ptr<callbacks::Callback>> callbacks = {};
+  std::int64_t steps = -1;  // batches to predict (-1: all)
 };
 
 struct CompileState;  // src/trainer_state.hpp
@@ -187,6 +200,19 @@ class Model : public layers::Layer {
                                          EvaluateOptions options = {});
   Tensor predict(const Tensor& x, PredictOptions options = {});
   std::vector<Tensor> predict(const std::vector<Tensor>& x, PredictOptions options = {});
+  // On a Dataset (or a utils::PyDataset) of batches: (x, y) or (x, y,
+  // sample_weight) tuples, x alone for predict; components named after the
+  // model's inputs and outputs go by name. steps_per_epoch, validation_steps
+  // and steps as Keras defines them; an infinite dataset needs them
+  // (ValueError). src/data/fit_dataset.cpp.
+  History fit(const data::Dataset& x, FitOptions options = {});
+  History fit(utils::PyDataset& x, FitOptions options = {});
+  std::map<std::string, double> evaluate(const data::Dataset& x, EvaluateOptions options = {});
+  std::map<std::string, double> evaluate(utils::PyDataset& x, EvaluateOptions options = {});
+  Tensor predict(const data::Dataset& x, PredictOptions options = {});
+  Tensor predict(utils::PyDataset& x, PredictOptions options = {});
+  // Every output (models with several outputs).
+  std::vector<Tensor> predict_outputs(const data::Dataset& x, PredictOptions options = {});
   std::map<std::string, double> train_on_batch(const Tensor& x, const Tensor& y,
                                                const Tensor& sample_weight = Tensor());
   std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y,
