@@ -197,6 +197,10 @@ nlohmann::json TimeDistributed::get_config() const {
   return c;
 }
 
+bool takes_initial_state(const Layer& layer) {
+  return dynamic_cast<const RNN*>(&layer) != nullptr || dynamic_cast<const Bidirectional*>(&layer) != nullptr;
+}
+
 namespace {
 
 LayerPtr sub_layer(const json& c, const char* key, const std::string& owner) {

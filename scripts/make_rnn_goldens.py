@@ -121,6 +121,12 @@ def keras3_cases():
     bs = L.Bidirectional(fl, backward_layer=bl, merge_mode="concat")(inp)
     save("bidir_backward_layer_state", keras.Model(inp, list(bs)), [x], 10)
 
+    inp, h0, c0 = keras.Input((6, 3)), keras.Input((4,)), keras.Input((4,))
+    s = L.LSTM(4, return_sequences=True)(inp, initial_state=[h0, c0])
+    g = L.GRU(4)(s, initial_state=[h0])
+    hc = rng.normal(size=(2, 3, 4)).astype("float32")
+    save("initial_state", keras.Model([inp, h0, c0], g), [x, hc[0], hc[1]], 12)
+
     inp = keras.Input((6, 3))
     td = L.TimeDistributed(L.Dense(4, activation="tanh"))(inp)
     save("time_distributed_rnn", keras.Model(inp, L.RNN(L.GRUCell(3), return_sequences=True)(td)), [x], 11)

@@ -75,6 +75,17 @@ TEST_CASE("interop: recurrent models saved here for real Keras to load") {
     save_case(dir, "rnn_time_distributed_states", m, {random_tensor({2, 5, 3}, -1, 1, 3)});
   }
   {
+    auto x = keras::Input({5, 2});
+    auto h = keras::Input({3});
+    auto c = keras::Input({3});
+    auto s = std::make_shared<layers::LSTM>(3, layers::CellOptions{}, layers::RNNOptions{.return_sequences = true})
+                 ->call_all({x, h, c});
+    auto g = std::make_shared<layers::GRU>(3)->call_all({s[0], h});
+    keras::Model m({x, h, c}, g);
+    save_case(dir, "rnn_initial_state", m,
+              {random_tensor({2, 5, 2}, -1, 1, 5), random_tensor({2, 3}, -1, 1, 6), random_tensor({2, 3}, -1, 1, 7)});
+  }
+  {
     auto in = keras::Input({5, 2});
     auto mk = layers::Masking(0.0)(in);
     auto bi = layers::Bidirectional(std::make_shared<layers::SimpleRNN>(2), "ave")(mk);

@@ -198,4 +198,8 @@ class GRU : public RNN {
   nlohmann::json get_config() const override;
 };
 
+// True for the layers whose extra inputs are initial states (RNN and its
+// subclasses, Bidirectional): configs write them as Keras's initial_state.
+bool takes_initial_state(const Layer& layer);
+
 }  // namespace keras::layers
