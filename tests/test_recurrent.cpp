@@ -256,3 +256,33 @@ TEST_CASE("recurrent: dropout applies in training only; the fused loop and the s
   keras::random::set_seed(9);
   check_close(s(x, true), a, 1e-5, 1e-5, "the same masks step by step");
 }
+
+TEST_CASE("recurrent: a masked text model (Embedding -> Bidirectional(LSTM) -> GRU -> Dense) trains with fit") {
+  keras::random::set_seed(21);
+  keras::Sequential m;
+  m.add(keras::Input({6}, "", keras::int32));
+  m.add(std::make_shared<layers::Embedding>(12, 8, layers::EmbeddingOptions{.mask_zero = true}));
+  layers::RNNOptions seq;
+  seq.return_sequences = true;
+  m.add(std::make_shared<layers::Bidirectional>(std::make_shared<layers::LSTM>(8, layers::CellOptions{}, seq)));
+  m.add(std::make_shared<layers::GRU>(8));
+  m.add(std::make_shared<layers::Dense>(2));
+  m.compile(keras::optimizers::Adam({.learning_rate = 0.01}),
+            keras::losses::SparseCategoricalCrossentropy({.from_logits = true}));
+  // Class 1 iff token 1 occurs; zeros pad the end.
+  std::vector<std::int32_t> tok;
+  std::vector<std::int32_t> lab;
+  std::mt19937 g(3);
+  for (int i = 0; i < 64; ++i) {
+    int len = 2 + static_cast<int>(g() % 5), cls = static_cast<int>(g() % 2);
+    for (int t = 0; t < 6; ++t) tok.push_back(t < len ? 2 + static_cast<int>(g() % 10) : 0);
+    if (cls) tok[static_cast<std::size_t>(i * 6 + static_cast<int>(g() % len))] = 1;
+    lab.push_back(cls);
+  }
+  Tensor x({64, 6}, tok), y({64}, lab);
+  auto h = m.fit(x, y, {.batch_size = 16, .epochs = 20, .verbose = 0});
+  auto& loss = h.history.at("loss");
+  INFO("first loss ", loss.front(), ", last ", loss.back());
+  CHECK(loss.back() < 0.5 * loss.front());
+  CHECK(m.count_params() == 12 * 8 + 2 * (8 * 32 + 8 * 32 + 32) + (16 * 24 + 8 * 24 + 2 * 24) + (8 * 2 + 2));
+}
