@@ -100,6 +100,10 @@ def keras3_cases():
     save("lstm_no_bias_backwards", keras.Model(inp, L.LSTM(3, use_bias=False, go_backwards=True,
                                                           unit_forget_bias=False)(inp)), [x], 6)
 
+    inp = keras.Input((6, 3))
+    save("lstm_hard_sigmoid", keras.Model(inp, L.LSTM(3, recurrent_activation="hard_sigmoid",
+                                                     return_sequences=True)(inp)), [x], 13)
+
     xm = x.copy()
     xm[0, 4:] = 0.0
     xm[1, 2] = 0.0

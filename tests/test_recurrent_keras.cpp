@@ -42,7 +42,7 @@ TEST_CASE("recurrent keras: Keras 3 .keras files load and match Keras's predicti
   for (const char* name : {"lstm_seq_state", "embed_lstm_mask", "embed_gru_backwards_mask", "gru_reset_before_state",
                            "simple_rnn_relu", "lstm_no_bias_backwards", "masking_gru", "bidir_concat", "bidir_sum",
                            "bidir_mul", "bidir_ave", "bidir_none", "bidir_backward_layer_state",
-                           "time_distributed_rnn", "initial_state"})
+                           "time_distributed_rnn", "initial_state", "lstm_hard_sigmoid"})
     check_case(name, ".keras");
 }
 

@@ -23,7 +23,7 @@ enum class RecurrentKind {
 
 struct RecurrentSpec {
   RecurrentKind kind = RecurrentKind::lstm;
-  std::string activation = "tanh";            // linear, tanh, sigmoid or relu
+  std::string activation = "tanh";  // linear, tanh, sigmoid, relu or hard_sigmoid
   std::string recurrent_activation = "sigmoid";  // the gates' (not simple)
 };
 

@@ -13,13 +13,14 @@
 namespace keras::ops {
 namespace {
 
-enum class Act { linear, tanh, sigmoid, relu };
+enum class Act { linear, tanh, sigmoid, relu, hard_sigmoid };
 
 bool act_of(const std::string& n, Act& a) {
   if (n == "linear" || n.empty()) a = Act::linear;
   else if (n == "tanh") a = Act::tanh;
   else if (n == "sigmoid") a = Act::sigmoid;
   else if (n == "relu") a = Act::relu;
+  else if (n == "hard_sigmoid") a = Act::hard_sigmoid;  // Keras 3's: relu6(x + 3) / 6
   else return false;
   return true;
 }
@@ -29,6 +30,7 @@ Tensor apply(Act a, const Tensor& x) {
     case Act::tanh: return ops::tanh(x);
     case Act::sigmoid: return ops::sigmoid(x);
     case Act::relu: return ops::relu(x);
+    case Act::hard_sigmoid: return ops::hard_sigmoid(x);
     case Act::linear: break;
   }
   return x;
@@ -40,6 +42,8 @@ Tensor dact(Act a, const Tensor& y, const Tensor& g) {
     case Act::tanh: return g * (1.0 - y * y);
     case Act::sigmoid: return g * (y * (1.0 - y));
     case Act::relu: return g * cast(greater(y, zeros({}, float32)), float32);
+    case Act::hard_sigmoid:
+      return g * (cast(logical_and(greater(y, zeros({}, float32)), less(y, ones({}, float32))), float32) * (1.0 / 6.0));
     case Act::linear: break;
   }
   return g;
@@ -243,7 +247,7 @@ Tensor recurrent_sequence(const RecurrentSpec& spec, const Tensor& xp, const Ten
   check_args(spec, xp, recurrent_kernel, recurrent_bias, states, mask, recurrent_dropout);
   auto s = std::make_shared<Saved>();
   KERAS_CHECK(act_of(spec.activation, s->act) && act_of(spec.recurrent_activation, s->ract), ValueError,
-              "recurrent_sequence: activations must be linear, tanh, sigmoid or relu, received '", spec.activation,
+              "recurrent_sequence: activations must be linear, tanh, sigmoid, relu or hard_sigmoid, received '", spec.activation,
               "' and '", spec.recurrent_activation, "'");
   s->kind = spec.kind;
   s->T = xp.shape(0), s->B = xp.shape(1), s->u = recurrent_kernel.shape(0), s->P = xp.shape(2);
