@@ -85,6 +85,11 @@ std::vector<Tensor> Bidirectional::call_masked(const std::vector<Tensor>& xs, co
   return run(xs, masks, training);
 }
 
+void Bidirectional::reset_states() {
+  forward_->reset_states();
+  backward_->reset_states();
+}
+
 int Bidirectional::num_outputs() const {
   return (merge_mode_.empty() ? 2 : 1) + (forward_->num_outputs() - 1) + (backward_->num_outputs() - 1);
 }

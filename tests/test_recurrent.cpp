@@ -172,6 +172,11 @@ TEST_CASE("recurrent: stateful layers carry states between calls; reset_states s
   check_close(ops::concatenate({y1, y2}, 1), full.to_vector<float>(), 1e-5, 1e-5, "two halves = one sequence");
   a.reset_states();
   check_close(a(ops::slice_axis(x, 1, 0, 3)), y1.to_vector<float>(), 1e-6, 1e-6, "after reset_states");
+  layers::Bidirectional bi(std::make_shared<layers::GRU>(2, layers::CellOptions{}, so));
+  Tensor b1 = bi(x);
+  CHECK(bi.forward_layer()->states().size() == 1);
+  bi.reset_states();
+  check_close(bi(x), b1.to_vector<float>(), 1e-6, 1e-6, "Bidirectional after reset_states");
 }
 
 TEST_CASE("recurrent: initial_state starts the loop (functional API, several outputs)") {

@@ -34,6 +34,8 @@ class Bidirectional : public Layer {
   std::vector<Tensor> compute_mask(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
   bool shapes_by_running() const override { return false; }
   nlohmann::json get_config() const override;
+  // Stateful layers: both directions' kept states go back to zeros.
+  void reset_states();
   const std::shared_ptr<RNN>& forward_layer() const { return forward_; }
   const std::shared_ptr<RNN>& backward_layer() const { return backward_; }
   const std::string& merge_mode() const { return merge_mode_; }
