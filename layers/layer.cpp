@@ -156,7 +156,7 @@ std::vector<KerasTensor> Layer::call_all(const std::vector<KerasTensor>& xs) {
   auto layer = shared();
   layer->ensure_built_n(shapes);
   std::vector<Shape> outs;
-  if (!layer->sublayers_.empty()) {
+  if (layer->shapes_by_running()) {
     // A layer that owns layers builds them by running once on zeros (as
     // Keras traces call()); the output shapes come from that run.
     autograd::NoGradGuard ng;

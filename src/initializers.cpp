@@ -188,26 +188,31 @@ Tensor Orthogonal::operator()(const Shape& shape, DType dtype) const {
 
   // Q of a = QR by modified Gram-Schmidt (run twice per column for accuracy)
   // in double. Its R has a positive diagonal, which is what Keras's
-  // q * sign(diag(r)) normalization produces.
-  std::vector<double> q(a.begin(), a.end());  // (m, n) row-major, column j = q[i*n+j]
+  // q * sign(diag(r)) normalization produces. Columns are stored
+  // contiguously (q[j*m + i]) so each dot product reads memory in order.
+  std::vector<double> q(static_cast<std::size_t>(m * n));
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) q[j * m + i] = a[i * n + j];
   for (std::int64_t j = 0; j < n; ++j) {
+    double* qj = &q[j * m];
     for (int pass = 0; pass < 2; ++pass)
       for (std::int64_t k = 0; k < j; ++k) {
+        const double* qk = &q[k * m];
         double dot = 0;
-        for (std::int64_t i = 0; i < m; ++i) dot += q[i * n + k] * q[i * n + j];
-        for (std::int64_t i = 0; i < m; ++i) q[i * n + j] -= dot * q[i * n + k];
+        for (std::int64_t i = 0; i < m; ++i) dot += qk[i] * qj[i];
+        for (std::int64_t i = 0; i < m; ++i) qj[i] -= dot * qk[i];
       }
     double norm = 0;
-    for (std::int64_t i = 0; i < m; ++i) norm += q[i * n + j] * q[i * n + j];
+    for (std::int64_t i = 0; i < m; ++i) norm += qj[i] * qj[i];
     norm = std::sqrt(norm);
     KERAS_ASSERT(norm > 0);  // a normal sample is full rank with probability 1
-    for (std::int64_t i = 0; i < m; ++i) q[i * n + j] /= norm;
+    for (std::int64_t i = 0; i < m; ++i) qj[i] /= norm;
   }
   // (rows, cols) = q, or q transposed when the matrix is wide.
   std::vector<float> out(static_cast<std::size_t>(rows * cols));
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t c = 0; c < cols; ++c)
-      out[r * cols + c] = float(gain_ * (rows >= cols ? q[r * n + c] : q[c * n + r]));
+      out[r * cols + c] = float(gain_ * (rows >= cols ? q[c * m + r] : q[r * m + c]));
   return to_dtype(Tensor(shape, out).to(config::device()), dtype);
 }
 

@@ -46,6 +46,12 @@ json minimal_config(const std::string& cls) {
       {"Conv2DTranspose", {{"filters", 2}, {"kernel_size", 3}}},
       {"SeparableConv2D", {{"filters", 2}, {"kernel_size", 3}}},
       {"DepthwiseConv2D", {{"kernel_size", 3}}},
+      {"Embedding", {{"input_dim", 5}, {"output_dim", 2}}},
+      {"SimpleRNN", {{"units", 2}}}, {"LSTM", {{"units", 2}}}, {"GRU", {{"units", 2}}},
+      {"SimpleRNNCell", {{"units", 2}}}, {"LSTMCell", {{"units", 2}}}, {"GRUCell", {{"units", 2}}},
+      {"RNN", {{"cell", {{"class_name", "LSTMCell"}, {"config", {{"units", 2}}}}}}},
+      {"Bidirectional", {{"layer", {{"class_name", "LSTM"}, {"config", {{"units", 2}}}}}}},
+      {"TimeDistributed", {{"layer", {{"class_name", "Dense"}, {"config", {{"units", 2}}}}}}},
   };
   auto it = required.find(cls);
   json c = it == required.end() ? json::object() : it->second;

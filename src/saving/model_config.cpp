@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "keras/layers/recurrent.hpp"
 #include "keras/layers/registry.hpp"
 #include "keras/models.hpp"
 #include "saving/config_bounds.hpp"
@@ -96,6 +97,11 @@ std::vector<NodeSpec> parse_inbound_nodes(const json& layer_json, const std::str
       const json& first = node["args"][0];
       spec.list_call = first.is_array();
       collect_tensors(first, spec.inputs, where);
+      // Recurrent layers: initial states are extra inputs after the sequence.
+      if (node.contains("kwargs") && node["kwargs"].is_object() && node["kwargs"].contains("initial_state")) {
+        collect_tensors(node["kwargs"]["initial_state"], spec.inputs, where);
+        spec.list_call = spec.inputs.size() > 1;
+      }
     } else if (node.is_array()) {  // tf.keras 2: [[name, node, tensor, kwargs], ...]
       for (auto& r : node) spec.inputs.push_back(ref_from(r, where));
       spec.list_call = spec.inputs.size() > 1;
@@ -329,6 +335,13 @@ json functional_config(const Model& model) {
     for (const GraphNode* n : nodes[l.get()]) {
       if (n->inputs.empty()) continue;
       json arg;
+      if (n->inputs.size() > 1 && layers::takes_initial_state(*l)) {  // lstm(x, initial_state=[h, c])
+        json states = json::array();
+        for (std::size_t i = 1; i < n->inputs.size(); ++i) states.push_back(tensor_json(n->inputs[i], nodes));
+        inbound.push_back({{"args", json::array({tensor_json(n->inputs[0], nodes)})},
+                           {"kwargs", {{"initial_state", states}}}});
+        continue;
+      }
       if (!n->list_call) {
         arg = tensor_json(n->inputs[0], nodes);
       } else {

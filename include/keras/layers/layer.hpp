@@ -118,6 +118,10 @@ class Layer : public std::enable_shared_from_this<Layer> {
     std::string attribute;
     std::shared_ptr<Layer> layer;
   };
+  // True when a symbolic call finds the output shapes by running the layer
+  // once on zeros (the default for layers that own layers); false when
+  // compute_output_shapes gives them (and a dry run would disturb state).
+  virtual bool shapes_by_running() const { return !sublayers_.empty(); }
   // The directly owned sub-layers (a Model's are its layers).
   virtual std::vector<Tracked> sublayers() const { return sublayers_; }
   // This layer's own variables, without its sub-layers'.
