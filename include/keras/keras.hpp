@@ -24,6 +24,7 @@
 #include "keras/optimizers.hpp"
 #include "keras/plot_model.hpp"
 #include "keras/saving.hpp"
+#include "keras/summary.hpp"
 #include "keras/tensor.hpp"
 #include "keras/utils.hpp"
 #include "keras/variable.hpp"
