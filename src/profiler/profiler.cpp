@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -72,10 +73,15 @@ Buffer& buffer() {
 
 }  // namespace
 
-void detail::push(const char* name, const std::string* owned, Category c) {
+bool detail::push(const char* name, const std::string* owned, Category c) {
   Buffer& b = buffer();
   std::lock_guard<std::mutex> lock(b.m);
+  if (name && c == Category::op && !b.stack.empty()) {
+    const Frame& top = b.stack.back();
+    if (top.category == Category::op && top.name && std::strcmp(top.name, name) == 0) return false;
+  }
   b.stack.push_back(Frame{name, owned ? *owned : std::string(), c, now_ns(), 0});
+  return true;
 }
 
 void detail::pop(Category c) {

@@ -7,7 +7,9 @@
 
 namespace keras::profiler::detail {
 
-void push(const char* name, const std::string* owned, Category c);
+// False when the scope adds nothing: an op helper timed under the same op
+// name as the op that called it (its time stays with the caller).
+bool push(const char* name, const std::string* owned, Category c);
 void pop(Category c);
 
 class Scope {
@@ -27,8 +29,7 @@ class Scope {
  private:
   void begin(const char* name, const std::string* owned) noexcept {
     try {
-      push(name, owned, c_);
-      on_ = true;
+      on_ = push(name, owned, c_);
     } catch (...) {
     }
   }
