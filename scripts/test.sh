@@ -32,9 +32,9 @@ step "interop: models saved here, loaded and trained in real Keras 3"
 venv="${KERAS_INTEROP_VENV:-$HOME/.cache/keras.cpp/venv}"
 if [[ "${KERAS_SKIP_INTEROP:-0}" == 1 ]]; then
   echo "SKIPPED: interop with real Keras (KERAS_SKIP_INTEROP=1)"
-elif ! "$venv/bin/python" -c "import keras, h5py, jax" 2>/dev/null &&
-     ! { python3 -m venv "$venv" && timeout 900 "$venv/bin/pip" install -q keras h5py numpy "jax[cpu]"; }; then
-  echo "SKIPPED: interop with real Keras: cannot install keras, h5py and jax[cpu] into $venv (is PyPI reachable?)"
+elif ! "$venv/bin/python" -c "import keras, h5py, jax, tensorboard, PIL" 2>/dev/null &&
+     ! { python3 -m venv "$venv" && timeout 900 "$venv/bin/pip" install -q keras h5py numpy "jax[cpu]" tensorboard pillow; }; then
+  echo "SKIPPED: interop with real Keras: cannot install keras, h5py, jax[cpu] and tensorboard into $venv (is PyPI reachable?)"
 else
   KERAS_INTEROP_DIR="$tmp/interop" "$BUILD_DIR/tests/keras_tests" -tc="interop*"
   KERAS_BACKEND=jax "$venv/bin/python" "$REPO_ROOT/scripts/check_in_keras.py" "$tmp/interop" 2>&1 |

@@ -6,6 +6,7 @@
 
 #include "keras/ops.hpp"
 #include "keras/variable.hpp"
+#include "profiler/scope.hpp"
 #include "tensor_impl.hpp"
 
 namespace keras::autograd {
@@ -76,6 +77,7 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& wrt, c
     std::vector<Tensor> gin;
     {
       NoGradGuard ng;  // gradients of gradients are not needed
+      profiler::detail::Scope timed(node.op, profiler::Category::backward);
       gin = node.backward(gout);
     }
     KERAS_ASSERT(gin.size() == node.inputs.size());

@@ -10,6 +10,7 @@
 #include "keras/layers/core.hpp"
 #include "keras/layers/pooling.hpp"
 #include "keras/ops.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::detail {
 namespace {
@@ -207,6 +208,10 @@ RunResult Executor::run(const std::vector<Tensor>& xs, bool training) const {
     const Step& s = steps_[k];
     layers::Layer& layer = *s.node->layer;
     Tensor* logits = s.keep_logits ? &logits_of[s.out] : nullptr;
+    std::string fused;  // a conv + pooling step is timed as one, named after both layers
+    if (s.kind == Kind::conv_pool && profiler::active())
+      fused = layer.name() + " + " + steps_[k + 1].node->layer->name();
+    profiler::detail::Scope timed(fused.empty() ? layer.name() : fused, profiler::Category::layer);
     switch (s.kind) {
       case Kind::dense: vals[s.out] = run_dense(static_cast<layers::Dense&>(layer), vals[s.args[0]], logits); break;
       case Kind::conv: vals[s.out] = run_conv(static_cast<layers::Conv&>(layer), vals[s.args[0]], logits); break;

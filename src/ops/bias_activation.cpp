@@ -1,5 +1,6 @@
 // The fused bias + activation op used by Dense and the Conv layers.
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using backend::Unary;
@@ -36,6 +37,7 @@ bool bias_activation_supported(const std::string& activation) {
 }
 
 Tensor bias_activation(const Tensor& x, const Tensor& bias, const std::string& activation) {
+  KERAS_PROFILE_OP("bias_activation");
   const char* op = "bias_activation";
   need_defined(op, x);
   need_defined(op, bias);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using namespace detail;
@@ -63,6 +64,7 @@ Tensor kernel_2d(const Tensor& k) {  // (K, Ci, Co) -> (1, K, Ci, Co)
 }
 
 void check_input(const char* op, const Tensor& x, const Tensor& kernel) {
+  KERAS_PROFILE_OP(op);
   need_defined(op, x);
   need_defined(op, kernel);
   need_float(op, x);
@@ -78,6 +80,7 @@ void check_input(const char* op, const Tensor& x, const Tensor& kernel) {
 
 // The differentiable core: y = conv2d(x, w) with 4-D x, w.
 Tensor conv2d_core(const char* op, const Tensor& x, const Tensor& w, const Conv2dDesc& d, const Shape& ys) {
+  KERAS_PROFILE_OP(op);
   Tensor y = empty(ys, float32, x.device());
   be(x).conv2d_forward(x, w, d, y);
   const bool gx = x.requires_grad(), gw = w.requires_grad();
@@ -99,6 +102,7 @@ Tensor conv2d_core(const char* op, const Tensor& x, const Tensor& w, const Conv2
 // convolution from ys to x.shape().
 Tensor conv2d_transpose_core(const char* op, const Tensor& x, const Tensor& w, const Conv2dDesc& d,
                              const Shape& ys) {
+  KERAS_PROFILE_OP(op);
   Tensor y = empty(ys, float32, x.device());
   be(x).conv2d_backward_data(x, w, d, y);
   const bool gx = x.requires_grad(), gw = w.requires_grad();
@@ -164,6 +168,7 @@ ConvPlan plan_conv(const char* op, const Tensor& x_in, const Tensor& k_in, const
 
 Tensor conv_impl(const char* op, const Tensor& x_in, const Tensor& k_in, const std::vector<int>& strides_in,
                  const std::string& padding, const std::vector<int>& dilation_in) {
+  KERAS_PROFILE_OP(op);
   ConvPlan p = plan_conv(op, x_in, k_in, strides_in, padding, dilation_in);
   Tensor y = conv2d_core(op, p.x, p.w, p.d, p.ys);
   return p.out.size() == 3 ? reshape(y, p.out) : y;
@@ -171,6 +176,7 @@ Tensor conv_impl(const char* op, const Tensor& x_in, const Tensor& k_in, const s
 
 Tensor pool_impl(const char* op, PoolMode mode, const Tensor& x_in, const std::vector<int>& size_in,
                  const std::vector<int>& strides_in, const std::string& padding) {
+  KERAS_PROFILE_OP(op);
   need_defined(op, x_in);
   need_float(op, x_in);
   KERAS_CHECK(x_in.ndim() == 3 || x_in.ndim() == 4, ValueError, op,
@@ -206,6 +212,7 @@ Tensor pool_impl(const char* op, PoolMode mode, const Tensor& x_in, const std::v
 
 // A Conv layer's bias: (Cout,) float32 on the kernel's device.
 void check_bias(const char* op, const Tensor& kernel, const Tensor& bias) {
+  KERAS_PROFILE_OP(op);
   need_defined(op, kernel);
   need_defined(op, bias);
   need_float(op, bias);
@@ -219,11 +226,13 @@ void check_bias(const char* op, const Tensor& kernel, const Tensor& bias) {
 
 Tensor conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides, const std::string& padding,
             std::vector<int> dilation_rate) {
+  KERAS_PROFILE_OP("conv");
   return conv_impl("conv", x, kernel, strides, padding, dilation_rate);
 }
 
 Tensor conv_bias_activation(const Tensor& x, const Tensor& kernel, const Tensor& bias, const std::string& activation,
                             std::vector<int> strides, const std::string& padding, std::vector<int> dilation_rate) {
+  KERAS_PROFILE_OP("conv_bias_activation");
   const char* op = "conv_bias_activation";
   check_bias(op, kernel, bias);
   if (activation == "linear" || activation.empty()) return add(conv(x, kernel, strides, padding, dilation_rate), bias);
@@ -255,6 +264,7 @@ Tensor conv_bias_activation_max_pool(const Tensor& x, const Tensor& kernel, cons
                                      const std::string& activation, std::vector<int> strides,
                                      const std::string& padding, std::vector<int> dilation_rate,
                                      std::vector<int> pool_size) {
+  KERAS_PROFILE_OP("conv_bias_activation_max_pool");
   const char* op = "conv_bias_activation_max_pool";
   auto composed = [&] {
     return max_pool(conv_bias_activation(x, kernel, bias, activation, strides, padding, dilation_rate), pool_size,
@@ -294,6 +304,7 @@ Tensor conv_bias_activation_max_pool(const Tensor& x, const Tensor& kernel, cons
 
 Tensor depthwise_conv(const Tensor& x, const Tensor& kernel, std::vector<int> strides, const std::string& padding,
                       std::vector<int> dilation_rate) {
+  KERAS_PROFILE_OP("depthwise_conv");
   const char* op = "depthwise_conv";
   check_input(op, x, kernel);
   KERAS_CHECK(kernel.shape(-2) == x.shape(-1), ValueError, op, ": the kernel of shape ", shape_str(kernel.shape()),
@@ -308,6 +319,7 @@ Tensor depthwise_conv(const Tensor& x, const Tensor& kernel, std::vector<int> st
 
 Tensor conv_transpose(const Tensor& x_in, const Tensor& k_in, std::vector<int> strides_in, const std::string& padding,
                       std::vector<int> output_padding, std::vector<int> dilation_in) {
+  KERAS_PROFILE_OP("conv_transpose");
   const char* op = "conv_transpose";
   check_input(op, x_in, k_in);
   const int rank = x_in.ndim() - 2;
@@ -356,11 +368,13 @@ Tensor conv_transpose(const Tensor& x_in, const Tensor& k_in, std::vector<int> s
 }
 
 Tensor max_pool(const Tensor& x, std::vector<int> pool_size, std::vector<int> strides, const std::string& padding) {
+  KERAS_PROFILE_OP("max_pool");
   return pool_impl("max_pool", PoolMode::max, x, pool_size, strides, padding);
 }
 
 Tensor average_pool(const Tensor& x, std::vector<int> pool_size, std::vector<int> strides,
                     const std::string& padding) {
+  KERAS_PROFILE_OP("average_pool");
   return pool_impl("average_pool", PoolMode::average, x, pool_size, strides, padding);
 }
 

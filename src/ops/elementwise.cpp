@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using namespace detail;
@@ -32,6 +33,7 @@ DType promote_types(DType a, DType b) {
 }
 
 Tensor binary_raw(const char* op, Binary kind, Tensor a, Tensor b, bool compare) {
+  KERAS_PROFILE_OP(op);
   need_defined(op, a);
   need_defined(op, b);
   same_device(op, a, b);
@@ -52,6 +54,7 @@ Tensor unary_raw(Unary kind, const Tensor& x, float alpha) {
 
 // A differentiable float unary op whose derivative the backend provides.
 Tensor unary_op(const char* op, Unary kind, const Tensor& x, float alpha = 0.0f) {
+  KERAS_PROFILE_OP(op);
   need_defined(op, x);
   need_float(op, x);
   Tensor y = unary_raw(kind, x, alpha);
@@ -66,6 +69,7 @@ Tensor unary_op(const char* op, Unary kind, const Tensor& x, float alpha = 0.0f)
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("add");
   Tensor y = binary_raw("add", Binary::add, a, b, false);
   return autograd::record("add", y, {a, b}, [as = a.shape(), bs = b.shape()](const Tensor& g) {
     return std::vector<Tensor>{sum_to(g, as), sum_to(g, bs)};
@@ -73,6 +77,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor subtract(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("subtract");
   Tensor y = binary_raw("subtract", Binary::sub, a, b, false);
   return autograd::record("subtract", y, {a, b}, [as = a.shape(), bs = b.shape()](const Tensor& g) {
     return std::vector<Tensor>{sum_to(g, as), negative(sum_to(g, bs))};
@@ -80,6 +85,7 @@ Tensor subtract(const Tensor& a, const Tensor& b) {
 }
 
 Tensor multiply(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("multiply");
   Tensor y = binary_raw("multiply", Binary::mul, a, b, false);
   return autograd::record("multiply", y, {a, b}, [a, b](const Tensor& g) {
     return std::vector<Tensor>{a.requires_grad() ? sum_to(multiply(g, b), a.shape()) : Tensor(),
@@ -88,6 +94,7 @@ Tensor multiply(const Tensor& a, const Tensor& b) {
 }
 
 Tensor divide(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("divide");
   Tensor y = binary_raw("divide", Binary::div, a, b, false);
   return autograd::record("divide", y, {a, b}, [a, b, y = y.detach()](const Tensor& g) {
     Tensor ga, gb;
@@ -98,6 +105,7 @@ Tensor divide(const Tensor& a, const Tensor& b) {
 }
 
 Tensor power(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("power");
   Tensor y = binary_raw("power", Binary::pow, a, b, false);
   return autograd::record("power", y, {a, b}, [a, b, y = y.detach()](const Tensor& g) {
     Tensor ga, gb;
@@ -111,6 +119,7 @@ Tensor power(const Tensor& a, const Tensor& b) {
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("maximum");
   Tensor y = binary_raw("maximum", Binary::maximum, a, b, false);
   return autograd::record("maximum", y, {a, b}, [a, b](const Tensor& g) {
     Tensor mask = greater_equal(a, b);  // ties go to a
@@ -120,6 +129,7 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("minimum");
   Tensor y = binary_raw("minimum", Binary::minimum, a, b, false);
   return autograd::record("minimum", y, {a, b}, [a, b](const Tensor& g) {
     Tensor mask = less_equal(a, b);
@@ -134,21 +144,26 @@ Tensor less(const Tensor& a, const Tensor& b) { return binary_raw("less", Binary
 Tensor less_equal(const Tensor& a, const Tensor& b) { return binary_raw("less_equal", Binary::less_equal, a, b, true); }
 Tensor greater(const Tensor& a, const Tensor& b) { return binary_raw("greater", Binary::greater, a, b, true); }
 Tensor greater_equal(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("greater_equal");
   return binary_raw("greater_equal", Binary::greater_equal, a, b, true);
 }
 Tensor logical_and(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("logical_and");
   return binary_raw("logical_and", Binary::logical_and, cast(a, bool_), cast(b, bool_), true);
 }
 Tensor logical_or(const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("logical_or");
   return binary_raw("logical_or", Binary::logical_or, cast(a, bool_), cast(b, bool_), true);
 }
 Tensor logical_not(const Tensor& x) {
+  KERAS_PROFILE_OP("logical_not");
   need_defined("logical_not", x);
   Tensor xb = cast(x, bool_);
   return unary_raw(Unary::logical_not, xb, 0.0f);
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  KERAS_PROFILE_OP("where");
   need_defined("where", cond);
   need_defined("where", a);
   need_defined("where", b);
@@ -167,20 +182,24 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor negative(const Tensor& x) {
+  KERAS_PROFILE_OP("negative");
   need_defined("negative", x);
   if (x.dtype() != float32) return unary_raw(Unary::neg, x, 0.0f);
   return unary_op("negative", Unary::neg, x);
 }
 Tensor abs(const Tensor& x) {
+  KERAS_PROFILE_OP("abs");
   need_defined("abs", x);
   if (x.dtype() != float32) return unary_raw(Unary::abs, x, 0.0f);
   return unary_op("abs", Unary::abs, x);
 }
 Tensor sign(const Tensor& x) {
+  KERAS_PROFILE_OP("sign");
   need_defined("sign", x);
   return unary_raw(Unary::sign, x, 0.0f);  // zero gradient almost everywhere
 }
 Tensor square(const Tensor& x) {
+  KERAS_PROFILE_OP("square");
   need_defined("square", x);
   if (x.dtype() != float32) return unary_raw(Unary::square, x, 0.0f);
   return unary_op("square", Unary::square, x);
@@ -192,15 +211,18 @@ Tensor log(const Tensor& x) { return unary_op("log", Unary::log, x); }
 Tensor log1p(const Tensor& x) { return unary_op("log1p", Unary::log1p, x); }
 Tensor reciprocal(const Tensor& x) { return unary_op("reciprocal", Unary::reciprocal, x); }
 Tensor floor(const Tensor& x) {
+  KERAS_PROFILE_OP("floor");
   need_float("floor", x);
   return unary_raw(Unary::floor, x, 0.0f);
 }
 Tensor round(const Tensor& x) {
+  KERAS_PROFILE_OP("round");
   need_float("round", x);
   return unary_raw(Unary::round, x, 0.0f);
 }
 
 Tensor clip(const Tensor& x, double lo, double hi) {
+  KERAS_PROFILE_OP("clip");
   need_defined("clip", x);
   need_float("clip", x);
   KERAS_CHECK(lo <= hi, ValueError, "clip: min_value ", lo, " is greater than max_value ", hi);
@@ -221,10 +243,12 @@ Tensor selu(const Tensor& x) { return unary_op("selu", Unary::selu, x); }
 Tensor softplus(const Tensor& x) { return unary_op("softplus", Unary::softplus, x); }
 Tensor softsign(const Tensor& x) { return unary_op("softsign", Unary::softsign, x); }
 Tensor gelu(const Tensor& x, bool approximate) {
+  KERAS_PROFILE_OP("gelu");
   return approximate ? unary_op("gelu", Unary::gelu_tanh, x) : unary_op("gelu", Unary::gelu, x);
 }
 Tensor silu(const Tensor& x) { return unary_op("silu", Unary::silu, x); }
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  KERAS_PROFILE_OP("leaky_relu");
   return unary_op("leaky_relu", Unary::leaky_relu, x, static_cast<float>(negative_slope));
 }
 Tensor hard_sigmoid(const Tensor& x) { return unary_op("hard_sigmoid", Unary::hard_sigmoid, x); }

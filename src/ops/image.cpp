@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops::image {
 using namespace detail;
@@ -84,6 +85,7 @@ Tensor nearest_axis(const Tensor& x, int axis, std::int64_t out) {
 
 Tensor resize(const Tensor& images, const std::vector<std::int64_t>& size, const std::string& interpolation,
               bool antialias) {
+  KERAS_PROFILE_OP("resize");
   need_defined("image.resize", images);
   KERAS_CHECK(images.ndim() == 3 || images.ndim() == 4, ValueError,
               "image.resize: expected images of rank 3 (height, width, channels) or 4 (batch, height, width, "

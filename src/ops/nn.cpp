@@ -3,6 +3,7 @@
 
 #include "keras/variable.hpp"
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using namespace detail;
@@ -25,6 +26,7 @@ Tensor softmax_impl(const char* name, const Tensor& x, int axis, bool log) {
 }
 
 void check_labels(const char* op, const Tensor& labels, std::int64_t classes) {
+  KERAS_PROFILE_OP(op);
   if (labels.dtype() == int32 || labels.dtype() == int64 || labels.dtype() == uint8) {
     check_index_range(op, "labels", labels, 0, classes);
     return;
@@ -66,6 +68,7 @@ Tensor log_softmax(const Tensor& x, int axis) { return softmax_impl("log_softmax
 
 Tensor sparse_categorical_crossentropy(const Tensor& target, const Tensor& output, bool from_logits,
                                        double label_smoothing) {
+  KERAS_PROFILE_OP("sparse_categorical_crossentropy");
   const char* op = "sparse_categorical_crossentropy";
   need_defined(op, target);
   need_defined(op, output);
@@ -92,6 +95,7 @@ Tensor sparse_categorical_crossentropy(const Tensor& target, const Tensor& outpu
 }
 
 Tensor categorical_crossentropy(const Tensor& target, const Tensor& output, bool from_logits, double label_smoothing) {
+  KERAS_PROFILE_OP("categorical_crossentropy");
   const char* op = "categorical_crossentropy";
   need_defined(op, target);
   need_defined(op, output);
@@ -109,6 +113,7 @@ Tensor categorical_crossentropy(const Tensor& target, const Tensor& output, bool
 }
 
 Tensor binary_crossentropy(const Tensor& target, const Tensor& output, bool from_logits) {
+  KERAS_PROFILE_OP("binary_crossentropy");
   const char* op = "binary_crossentropy";
   need_defined(op, target);
   need_defined(op, output);
@@ -126,6 +131,7 @@ Tensor binary_crossentropy(const Tensor& target, const Tensor& output, bool from
 }
 
 Tensor random_uniform(const Shape& shape, double minval, double maxval) {
+  KERAS_PROFILE_OP("random_uniform");
   Tensor out = empty(shape, float32, config::device());
   backend::get(out.device()).random_uniform(out, static_cast<float>(minval), static_cast<float>(maxval),
                                             random::next_seed());
@@ -133,6 +139,7 @@ Tensor random_uniform(const Shape& shape, double minval, double maxval) {
 }
 
 Tensor random_normal(const Shape& shape, double mean, double stddev) {
+  KERAS_PROFILE_OP("random_normal");
   Tensor out = empty(shape, float32, config::device());
   backend::get(out.device()).random_normal(out, static_cast<float>(mean), static_cast<float>(stddev),
                                            random::next_seed());
@@ -140,6 +147,7 @@ Tensor random_normal(const Shape& shape, double mean, double stddev) {
 }
 
 Tensor truncated_normal(const Shape& shape, double mean, double stddev) {
+  KERAS_PROFILE_OP("truncated_normal");
   Tensor out = empty(shape, float32, config::device());
   backend::get(out.device()).random_truncated_normal(out, static_cast<float>(mean), static_cast<float>(stddev),
                                                      random::next_seed());
@@ -147,6 +155,7 @@ Tensor truncated_normal(const Shape& shape, double mean, double stddev) {
 }
 
 Tensor random_permutation(std::int64_t n) {
+  KERAS_PROFILE_OP("random_permutation");
   KERAS_CHECK(n >= 0, ValueError, "random_permutation: expected n >= 0, received ", n);
   Tensor out = empty({n}, int64, config::device());
   backend::get(out.device()).random_permutation(out, random::next_seed());
@@ -154,6 +163,7 @@ Tensor random_permutation(std::int64_t n) {
 }
 
 Tensor dropout(const Tensor& x, double rate, const Shape& noise_shape) {
+  KERAS_PROFILE_OP("dropout");
   need_defined("dropout", x);
   need_float("dropout", x);
   KERAS_CHECK(rate >= 0 && rate < 1, ValueError, "dropout: rate must be in [0, 1), received ", rate);

@@ -2,6 +2,7 @@
 // autograd node whose backward pass is one backend call (plus, for the
 // inference form's mean and variance, a few per-channel ops).
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using namespace detail;
@@ -28,6 +29,7 @@ int check_x(const char* op, const Tensor& x, int axis) {
 
 // An optional (C,) float32 parameter on x's device; `what` names it.
 void check_param(const char* op, const char* what, const Tensor& p, const Tensor& x, int axis, bool optional) {
+  KERAS_PROFILE_OP(op);
   if (optional && !p.defined()) return;
   KERAS_CHECK(p.defined(), ValueError, op, ": received an undefined ", what);
   same_device(op, x, p);
@@ -39,6 +41,7 @@ void check_param(const char* op, const char* what, const Tensor& p, const Tensor
 }
 
 void check_epsilon(const char* op, double epsilon) {
+  KERAS_PROFILE_OP(op);
   KERAS_CHECK(epsilon > 0, ValueError, op, ": expected a positive epsilon, received ", epsilon);
 }
 
@@ -50,6 +53,7 @@ Tensor empty_like(const Tensor& t) { return empty(t.shape(), float32, t.device()
 
 Tensor batch_normalization(const Tensor& x, const Tensor& mean, const Tensor& variance, int axis,
                            const Tensor& offset, const Tensor& scale, double epsilon) {
+  KERAS_PROFILE_OP("batch_normalization");
   const char* op = "batch_normalization";
   const int a = check_x(op, x, axis);
   check_param(op, "mean", mean, x, a, false);
@@ -137,6 +141,7 @@ BatchNormStats batch_normalization_training(const Tensor& x, int axis, const Ten
 }
 
 Tensor layer_normalization(const Tensor& x, const Tensor& gamma, const Tensor& beta, int axis, double epsilon) {
+  KERAS_PROFILE_OP("layer_normalization");
   const char* op = "layer_normalization";
   const int a = check_x(op, x, axis);
   check_param(op, "gamma", gamma, x, a, true);

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using namespace detail;
@@ -73,20 +74,25 @@ Tensor reduce_op(const char* name, Reduce op, const Tensor& x, std::vector<int> 
 }  // namespace
 
 Tensor sum(const Tensor& x, std::vector<int> axes, bool keepdims) {
+  KERAS_PROFILE_OP("sum");
   return reduce_op("sum", Reduce::sum, x, std::move(axes), keepdims);
 }
 Tensor mean(const Tensor& x, std::vector<int> axes, bool keepdims) {
+  KERAS_PROFILE_OP("mean");
   need_defined("mean", x);
   Tensor xf = x.dtype() == float32 ? x : cast(x, float32);
   return reduce_op("mean", Reduce::mean, xf, std::move(axes), keepdims);
 }
 Tensor max(const Tensor& x, std::vector<int> axes, bool keepdims) {
+  KERAS_PROFILE_OP("max");
   return reduce_op("max", Reduce::max, x, std::move(axes), keepdims);
 }
 Tensor min(const Tensor& x, std::vector<int> axes, bool keepdims) {
+  KERAS_PROFILE_OP("min");
   return reduce_op("min", Reduce::min, x, std::move(axes), keepdims);
 }
 Tensor prod(const Tensor& x, std::vector<int> axes, bool keepdims) {
+  KERAS_PROFILE_OP("prod");
   return reduce_op("prod", Reduce::prod, x, std::move(axes), keepdims);
 }
 
@@ -106,6 +112,7 @@ Tensor argmax(const Tensor& x, int axis) { return arg_op("argmax", x, axis, fals
 Tensor argmin(const Tensor& x, int axis) { return arg_op("argmin", x, axis, true); }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
+  KERAS_PROFILE_OP("sum_to");
   if (x.shape() == shape) return x;
   const Shape& s = x.shape();
   KERAS_ASSERT(s.size() >= shape.size());

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using namespace detail;
@@ -15,6 +16,7 @@ Tensor ones_like(const Tensor& x) { return Tensor::ones(x.shape(), x.dtype(), x.
 Tensor full_like(const Tensor& x, double v) { return Tensor::full(x.shape(), v, x.dtype(), x.device()); }
 
 Tensor arange(std::int64_t n, DType dtype) {
+  KERAS_PROFILE_OP("arange");
   KERAS_CHECK(n >= 0, ValueError, "arange: expected n >= 0, received ", n);
   KERAS_CHECK(dtype == int64 || dtype == float32, TypeError, "arange: dtype must be int64 or float32, received ",
               dtype_name(dtype));
@@ -24,6 +26,7 @@ Tensor arange(std::int64_t n, DType dtype) {
 }
 
 Tensor cast(const Tensor& x, DType dtype) {
+  KERAS_PROFILE_OP("cast");
   need_defined("cast", x);
   if (x.dtype() == dtype) return x;
   Tensor out = empty(x.shape(), dtype, x.device());
@@ -32,6 +35,7 @@ Tensor cast(const Tensor& x, DType dtype) {
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape_in) {
+  KERAS_PROFILE_OP("reshape");
   need_defined("reshape", x);
   Shape shape = shape_in;
   std::int64_t known = 1;
@@ -60,6 +64,7 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
 }
 
 Tensor expand_dims(const Tensor& x, int axis) {
+  KERAS_PROFILE_OP("expand_dims");
   need_defined("expand_dims", x);
   int a = norm_axis("expand_dims", axis, x.ndim() + 1);
   Shape s = x.shape();
@@ -68,6 +73,7 @@ Tensor expand_dims(const Tensor& x, int axis) {
 }
 
 Tensor squeeze(const Tensor& x, std::optional<int> axis) {
+  KERAS_PROFILE_OP("squeeze");
   need_defined("squeeze", x);
   Shape s;
   if (axis) {
@@ -84,6 +90,7 @@ Tensor squeeze(const Tensor& x, std::optional<int> axis) {
 }
 
 Tensor transpose(const Tensor& x, std::vector<int> perm) {
+  KERAS_PROFILE_OP("transpose");
   need_defined("transpose", x);
   int n = x.ndim();
   if (perm.empty()) {
@@ -109,6 +116,7 @@ Tensor transpose(const Tensor& x, std::vector<int> perm) {
 }
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  KERAS_PROFILE_OP("broadcast_to");
   need_defined("broadcast_to", x);
   Shape s = broadcast_shapes("broadcast_to", x.shape(), shape);
   KERAS_CHECK(s == shape, ValueError, "broadcast_to: cannot broadcast shape ", shape_str(x.shape()), " to ",
@@ -123,6 +131,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
 }
 
 Tensor concatenate(const std::vector<Tensor>& xs, int axis) {
+  KERAS_PROFILE_OP("concatenate");
   KERAS_CHECK(!xs.empty(), ValueError, "concatenate: expected at least one tensor");
   for (auto& t : xs) need_defined("concatenate", t);
   const Tensor& f = xs[0];
@@ -156,6 +165,7 @@ Tensor concatenate(const std::vector<Tensor>& xs, int axis) {
 }
 
 Tensor slice_axis(const Tensor& x, int axis, std::int64_t start, std::int64_t stop) {
+  KERAS_PROFILE_OP("slice_axis");
   need_defined("slice", x);
   int a = norm_axis("slice", axis, x.ndim());
   std::int64_t n = x.shape()[a];
@@ -184,6 +194,7 @@ Tensor slice_axis(const Tensor& x, int axis, std::int64_t start, std::int64_t st
 }
 
 Tensor take(const Tensor& x, const Tensor& indices, int axis) {
+  KERAS_PROFILE_OP("take");
   need_defined("take", x);
   need_defined("take", indices);
   same_device("take", x, indices);
@@ -207,6 +218,7 @@ Tensor take(const Tensor& x, const Tensor& indices, int axis) {
 }
 
 Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
+  KERAS_PROFILE_OP("one_hot");
   need_defined("one_hot", indices);
   KERAS_CHECK(num_classes > 0, ValueError, "one_hot: num_classes must be > 0, received ", num_classes);
   Tensor idx = indices;
@@ -219,6 +231,7 @@ Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
 }
 
 Tensor stop_gradient(const Tensor& x) {
+  KERAS_PROFILE_OP("stop_gradient");
   need_defined("stop_gradient", x);
   return x.detach();
 }
@@ -245,6 +258,7 @@ Tensor matmul_rec(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  KERAS_PROFILE_OP("matmul");
   need_defined("matmul", a_in);
   need_defined("matmul", b_in);
   same_device("matmul", a_in, b_in);

@@ -2,11 +2,13 @@
 #include <cmath>
 
 #include "ops/common.hpp"
+#include "profiler/scope.hpp"
 
 namespace keras::ops {
 using namespace detail;
 
 void assign(Tensor& var, const Tensor& value) {
+  KERAS_PROFILE_OP("assign");
   need_defined("assign", var);
   need_defined("assign", value);
   KERAS_CHECK(var.shape() == value.shape(), ValueError, "assign: variable of shape ", shape_str(var.shape()),
@@ -18,6 +20,7 @@ void assign(Tensor& var, const Tensor& value) {
 }
 
 void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, double lr, double momentum, bool nesterov) {
+  KERAS_PROFILE_OP("sgd_update");
   KERAS_CHECK(grad.shape() == var.shape(), ValueError, "sgd_update: gradient of shape ", shape_str(grad.shape()),
               " for a variable of shape ", shape_str(var.shape()));
   be(var).sgd_update(var, grad, velocity, static_cast<float>(lr), static_cast<float>(momentum), nesterov);
@@ -25,6 +28,7 @@ void sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, double lr, do
 
 void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat, double lr, double beta1,
                  double beta2, double epsilon, std::int64_t iteration, double weight_decay) {
+  KERAS_PROFILE_OP("adam_update");
   KERAS_CHECK(grad.shape() == var.shape(), ValueError, "adam_update: gradient of shape ", shape_str(grad.shape()),
               " for a variable of shape ", shape_str(var.shape()));
   backend::AdamStep s;
@@ -40,6 +44,7 @@ void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* 
 }
 
 Tensor sum_squares(const Tensor& x) {
+  KERAS_PROFILE_OP("sum_squares");
   need_float("sum_squares", x);
   Tensor out = empty({}, float32, x.device());
   be(x).sum_squares(x, out);
