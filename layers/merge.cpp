@@ -17,19 +17,38 @@ std::string shapes_str(const std::vector<Shape>& s) {
 int norm(int axis, std::size_t rank) { return axis < 0 ? axis + static_cast<int>(rank) : axis; }
 }  // namespace
 
+// Keras's elementwise rule: equal ranks; each dimension equal, unknown, or
+// 1 in all but one input (it broadcasts), as in squeeze-and-excite's
+// (B, H, W, C) * (B, 1, 1, C).
+static Shape broadcast_merge_shape(const std::vector<Shape>& shapes, bool* ok) {
+  Shape out = shapes.at(0);
+  *ok = true;
+  for (auto& s : shapes) {
+    if (s.size() != out.size()) return *ok = false, out;
+    for (std::size_t i = 1; i < s.size(); ++i) {
+      if (s[i] == out[i] || s[i] == 1) continue;
+      if (out[i] == 1 || out[i] < 0 || s[i] < 0) out[i] = out[i] == 1 || out[i] < 0 ? s[i] : out[i];
+      else *ok = false;
+    }
+  }
+  return out;
+}
+
 void Merge::build_n(const std::vector<Shape>& shapes) {
   KERAS_CHECK(shapes.size() >= 2 && shapes.size() <= max_inputs(), ValueError, "Layer \"", name_, "\" (", class_name(),
               ") expects ", max_inputs() == 2 ? "exactly 2" : "at least 2", " inputs, received ", shapes.size());
-  for (auto& s : shapes) {
-    bool ok = s.size() == shapes[0].size();
-    for (std::size_t i = 1; ok && i < s.size(); ++i) ok = s[i] == shapes[0][i] || s[i] < 0 || shapes[0][i] < 0;
-    KERAS_CHECK(ok, ValueError, "Layer \"", name_, "\" (", class_name(),
-                ") requires inputs with matching shapes except for the batch dimension, received shapes ",
-                shapes_str(shapes));
-  }
+  bool ok = true;
+  broadcast_merge_shape(shapes, &ok);
+  KERAS_CHECK(ok, ValueError, "Layer \"", name_, "\" (", class_name(),
+              ") requires inputs of equal rank whose dimensions match or are 1 (broadcast), except for the batch "
+              "dimension; received shapes ",
+              shapes_str(shapes));
 }
 
-Shape Merge::compute_output_shape_n(const std::vector<Shape>& shapes) const { return shapes.at(0); }
+Shape Merge::compute_output_shape_n(const std::vector<Shape>& shapes) const {
+  bool ok = true;
+  return broadcast_merge_shape(shapes, &ok);
+}
 
 Tensor Merge::call(const Tensor& x, bool) {
   throw ValueError("Layer \"" + name_ + "\" (" + class_name() + ") must be called on a list of at least 2 inputs, received one of shape " +

@@ -2,6 +2,7 @@
 // normalization ops.
 #include "keras/layers/normalization.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "keras/autograd.hpp"
@@ -85,8 +86,14 @@ Tensor BatchNormalization::call(const Tensor& x, bool training) {
                                     o_.epsilon);
   // One fused op: y from the batch statistics, which it also returns for the
   // moving averages (moving = moving * momentum + batch * (1 - momentum)).
-  ops::BatchNormStats out = ops::batch_normalization_training(x, axis_, beta, gamma, o_.epsilon);
+  const bool fused2 = o_.keras2_fused && (r == 4 || r == 5) && (axis_ == r - 1 || axis_ == 1);
+  const double eps = fused2 ? std::max(o_.epsilon, 1.001e-5) : o_.epsilon;
+  ops::BatchNormStats out = ops::batch_normalization_training(x, axis_, beta, gamma, eps);
   autograd::NoGradGuard no_grad;
+  if (fused2) {
+    const double n = static_cast<double>(x.size() / x.shape()[axis_]);
+    if (n > 1) out.variance = ops::multiply(out.variance, Tensor::scalar(n / (n - 1), float32, out.variance.device()));
+  }
   const double mo = o_.momentum;
   auto moved = [mo](const Variable& mv, const Tensor& batch) {
     return ops::add(ops::multiply(mv.value(), Tensor::scalar(mo, float32, batch.device())),
@@ -138,6 +145,7 @@ KERAS_REGISTER_BUILTIN_LAYER(BatchNormalization, [](const nlohmann::json& c) {
   o.momentum = value_or(c, "momentum", 0.99);
   o.moving_mean_initializer = read_init(c, "moving_mean_initializer", "zeros");
   o.moving_variance_initializer = read_init(c, "moving_variance_initializer", "ones");
+  o.keras2_fused = value_or(c, "_keras2_fused", false);
   auto l = std::make_shared<BatchNormalization>(o);
   l->set_trainable(value_or(c, "trainable", true));
   return l;

@@ -161,8 +161,9 @@ nlohmann::json SpatialDropout2D::get_config() const {
   auto c = Layer::get_config();
   c["rate"] = rate_;
   c["seed"] = nullptr;
-  c["noise_shape"] = nullptr;
   c["data_format"] = "channels_last";
+  // Keras 3's SpatialDropout2D takes neither noise_shape nor trainable.
+  c.erase("trainable");
   return c;
 }
 

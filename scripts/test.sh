@@ -22,14 +22,31 @@ configure
 step "building (jobs: $JOBS)"
 build
 
+# The interop corpus test (tests/test_interop_corpus.cpp) has real Keras 3
+# and tf.keras 2.15 read the files it re-saves, when their cached virtual
+# environments exist; optional: without PyPI it says SKIPPED and goes on.
+step "interop: cached Keras 3 and tf.keras 2.15 environments (optional)"
+venv="${KERAS_INTEROP_VENV:-$HOME/.cache/keras.cpp/venv}"
+tf2_venv="${KERAS_TF2_VENV:-$HOME/.cache/keras.cpp/tf2-venv}"
+if [[ "${KERAS_SKIP_INTEROP:-0}" != 1 ]]; then
+  "$venv/bin/python" -c "import keras, h5py, jax" 2>/dev/null ||
+    { python3 -m venv "$venv" && timeout 900 "$venv/bin/pip" install -q keras h5py numpy "jax[cpu]"; } ||
+    echo "SKIPPED: no Keras 3 environment in $venv (is PyPI reachable?)"
+  "$tf2_venv/bin/python" -c "import tensorflow, h5py" 2>/dev/null ||
+    { python3 -m venv "$tf2_venv" && timeout 900 "$tf2_venv/bin/pip" install -q tensorflow-cpu==2.15.1 h5py; } ||
+    echo "SKIPPED: no tf.keras 2.15 environment in $tf2_venv (is PyPI reachable?)"
+  if "$venv/bin/python" -c "import keras, h5py, jax" 2>/dev/null; then export KERAS_PYTHON="$venv/bin/python"; fi
+  if "$tf2_venv/bin/python" -c "import tensorflow, h5py" 2>/dev/null; then export KERAS_TF2_PYTHON="$tf2_venv/bin/python"; fi
+fi
+
 step "running the test suite"
-ctest --test-dir "$BUILD_DIR" --output-on-failure -V
+KERAS_INTEROP_CORPUS_DIR="$tmp/corpus" ctest --test-dir "$BUILD_DIR" --output-on-failure -V
+python3 "$REPO_ROOT/scripts/interop_table.py" "$tmp/corpus" | grep "^|"
 
 # Files saved here must load in real Keras 3 with the same predictions, and
 # training must continue there. Needs PyPI (keras, h5py, jax[cpu]) in a
 # cached virtual environment; skipped loudly when it cannot be installed.
 step "interop: models saved here, loaded and trained in real Keras 3"
-venv="${KERAS_INTEROP_VENV:-$HOME/.cache/keras.cpp/venv}"
 if [[ "${KERAS_SKIP_INTEROP:-0}" == 1 ]]; then
   echo "SKIPPED: interop with real Keras (KERAS_SKIP_INTEROP=1)"
 elif ! "$venv/bin/python" -c "import keras, h5py, jax, tensorboard, PIL" 2>/dev/null &&

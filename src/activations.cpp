@@ -31,6 +31,13 @@ registry::Registry<Fn>& activations() {
         {"swish", [](const Tensor& x) { return ops::silu(x); }},
         {"leaky_relu", [](const Tensor& x) { return ops::leaky_relu(x, 0.2); }},
         {"hard_sigmoid", [](const Tensor& x) { return ops::hard_sigmoid(x); }},
+        // tf.keras 2's hard_sigmoid (files Keras 2 wrote name it "hard_sigmoid").
+        {"hard_sigmoid_keras2",
+         [](const Tensor& x) {
+           return ops::clip(ops::add(ops::multiply(x, Tensor::scalar(0.2, x.dtype(), x.device())),
+                                     Tensor::scalar(0.5, x.dtype(), x.device())),
+                            0.0, 1.0);
+         }},
         {"hard_silu", [](const Tensor& x) { return ops::multiply(x, ops::hard_sigmoid(x)); }},
         {"hard_swish", [](const Tensor& x) { return ops::multiply(x, ops::hard_sigmoid(x)); }},
         {"mish", [](const Tensor& x) { return ops::multiply(x, ops::tanh(ops::softplus(x))); }},

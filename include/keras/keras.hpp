@@ -10,6 +10,7 @@
 #include "keras/dtype.hpp"
 #include "keras/errors.hpp"
 #include "keras/initializers.hpp"
+#include "keras/layers/activation_layers.hpp"
 #include "keras/layers/conv.hpp"
 #include "keras/layers/core.hpp"
 #include "keras/layers/embedding.hpp"

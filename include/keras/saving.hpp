@@ -55,4 +55,20 @@ Model model_from_json(const std::string& json, const LoadOptions& options);
 // Same as model.save(path, include_optimizer).
 void save_model(const Model& model, const std::string& path, bool include_optimizer = true);
 
+// The file conventions to write: Keras 3's (what model.save writes), or
+// tf.keras 2.15's for deployments that still run TensorFlow 2.x (TF
+// Serving, TFLite converters): a .h5 with "batch_input_shape", list-form
+// inbound nodes, dtype strings and keras_version 2.15.0. The tf.keras 2
+// form carries the weights and the compile arguments, not the optimizer's
+// variables (tf.keras 2 starts its optimizer afresh). Activations with no
+// tf.keras 2 equivalent (Keras 3's hard_sigmoid, hard_silu, log_sigmoid)
+// raise ValueError naming the layer.
+enum class SaveFormat { keras3, tf_keras2 };
+struct SaveOptions {
+  bool include_optimizer = true;
+  SaveFormat format = SaveFormat::keras3;
+};
+//   keras::models::save_model(model, "model_tf2.h5", {.format = keras::models::SaveFormat::tf_keras2});
+void save_model(const Model& model, const std::string& path, const SaveOptions& options);
+
 }  // namespace keras::models

@@ -60,11 +60,23 @@ json base_config(const Model& model, const CompileState& s) {
           {"jit_compile", false}};
 }
 
+bool metric_known(const std::string& name) {
+  if (name == "accuracy" || name == "acc") return true;
+  auto known = metrics::registered_metrics();
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
 MetricArg metric_from_config(const json& j) {
   if (j.is_string()) return MetricArg(j.get<std::string>());
   // A serialized metric object: its name resolves like the string would.
-  if (j.is_object() && j.contains("config") && j["config"].is_object() && j["config"].contains("name"))
-    return MetricArg(j["config"]["name"].get<std::string>());
+  if (j.is_object() && j.contains("config") && j["config"].is_object() && j["config"].contains("name")) {
+    // tf.keras 2 names a wrapped metric of a multi-output model after its
+    // output ("cls_accuracy"); its function ("fn") says what it computes.
+    const json& c = j["config"];
+    std::string name = c["name"].get<std::string>();
+    if (c.contains("fn") && c["fn"].is_string() && !metric_known(name)) return MetricArg(c["fn"].get<std::string>());
+    return MetricArg(name);
+  }
   throw ValueError("Cannot read metric " + j.dump().substr(0, 200));
 }
 
@@ -151,30 +163,44 @@ namespace {
 // the optimizer keeps them in internally does not matter.
 std::vector<Variable> keras_slot_order(const Model& model) {
   auto slots = model.optimizer().variables();
-  auto vars = model.trainable_weights();
-  if (slots.empty() || vars.empty() || slots.size() % vars.size() != 0) return slots;
-  auto base = [](const Variable& v) {
-    std::string b = v.path().empty() ? v.name() : v.path();
-    std::replace(b.begin(), b.end(), '/', '_');
-    return b + "_";
-  };
-  std::map<std::string, Variable> by_name;
-  for (auto& s : slots) by_name.emplace(s.name(), s);
-  std::vector<std::string> kinds;
-  std::string b0 = base(vars[0]);
-  for (auto& s : slots)
-    if (s.name().rfind(b0, 0) == 0) kinds.push_back(s.name().substr(b0.size()));
-  if (kinds.size() * vars.size() != slots.size() || by_name.size() != slots.size()) return slots;
+  auto layout = keras3_slot_layout(model);
+  if (layout.empty()) return slots;
+  // variables() holds kind k of variable i at k * n + i.
+  const std::size_t n = model.trainable_weights().size();
   std::vector<Variable> ordered;
-  for (auto& v : vars)
-    for (auto& k : kinds) {
-      auto it = by_name.find(base(v) + k);
-      if (it == by_name.end()) return slots;
-      ordered.push_back(it->second);
-    }
+  for (auto [i, k] : layout) ordered.push_back(slots[k * n + i]);
   return ordered;
 }
 }  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> keras3_slot_layout(const Model& model) {
+  auto slots = model.optimizer().variables();
+  auto vars = model.trainable_weights();
+  if (slots.empty() || vars.empty() || slots.size() % vars.size() != 0) return {};
+  const std::size_t n = vars.size(), kinds = slots.size() / n;
+  // The kind names from variable 0's slots ("<path>_momentum", ...).
+  std::string b0 = vars[0].path().empty() ? vars[0].name() : vars[0].path();
+  std::replace(b0.begin(), b0.end(), '/', '_');
+  b0 += "_";
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < kinds; ++k) {
+    const std::string& s = slots[k * n].name();
+    if (s.rfind(b0, 0) != 0) return {};
+    names.push_back(s.substr(b0.size()));
+  }
+  // Keras 3 creates slots in groups (one add_optimizer_variables call
+  // each), interleaved per variable within a group: Adam's [momentum,
+  // velocity], then amsgrad's [velocity_hat]; RMSprop's velocity, momentum
+  // and average_gradient each alone.
+  std::vector<std::pair<std::size_t, std::size_t>> layout;
+  for (std::size_t k = 0; k < kinds;) {
+    std::size_t width = names[k] == "momentum" && k + 1 < kinds && names[k + 1] == "velocity" ? 2 : 1;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < width; ++j) layout.push_back({i, k + j});
+    k += width;
+  }
+  return layout;
+}
 
 std::vector<std::string> optimizer_state_names(const Model& model) {
   auto& o = model.optimizer();

@@ -181,6 +181,9 @@ json serialize_layer(const layers::Layer& layer) {
   }
   if (cls != "InputLayer" && layer.built() && !layer.build_input_shape().empty())
     j["build_config"] = {{"input_shape", shape_to_json(layer.build_input_shape())}};
+  // Keras builds a nested functional model from its config, not from a
+  // shape (its build would reject one): it writes input_shape null.
+  if (cls == "Functional" && j.contains("build_config")) j["build_config"] = {{"input_shape", nullptr}};
   return j;
 }
 

@@ -22,6 +22,8 @@ namespace keras::saving {
 // The Keras version whose file layouts we write.
 inline constexpr const char* kKerasVersion = "3.15.1";
 inline constexpr const char* kBackend = "keras.cpp";
+// The tf.keras version whose .h5 conventions SaveFormat::tf_keras2 follows.
+inline constexpr const char* kKeras2Version = "2.15.0";
 
 // Keras 3's compile_config: optimizer, loss, loss_weights, metrics, ...
 // Null when the model is not compiled.
@@ -36,6 +38,10 @@ bool compile_from_config(Model& model, const json& config, const std::string& so
 // Optimizer variables as Keras orders them: iteration, learning_rate, then
 // the slots. build_optimizer_for creates the slots for the model first.
 std::vector<Tensor> optimizer_state(const Model& model);
+// Keras 3's slot order as (variable index, slot kind index) pairs, kinds
+// in the optimizer's creation order; empty when the slots are not one set
+// of kinds per trainable variable.
+std::vector<std::pair<std::size_t, std::size_t>> keras3_slot_layout(const Model& model);
 std::vector<std::string> optimizer_state_names(const Model& model);
 void set_optimizer_state(Model& model, const std::vector<Tensor>& values, const std::string& source);
 
@@ -60,7 +66,8 @@ std::shared_ptr<Model> sequential_from_config(const json& config);
 std::shared_ptr<Model> functional_from_config(const json& config);
 
 // Legacy .h5 (legacy_h5.cpp).
-void save_legacy_h5(const Model& model, const std::string& path, bool include_optimizer);
+// `keras2`: tf.keras 2's conventions (keras2_config.hpp), no optimizer variables.
+void save_legacy_h5(const Model& model, const std::string& path, bool include_optimizer, bool keras2 = false);
 std::shared_ptr<Model> load_legacy_h5(const std::string& path, bool compile);
 void save_legacy_weights(const h5::Object& group, const Model& model);
 void load_legacy_weights(const h5::Object& group, Model& model, bool by_name);

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "saving/keras2_config.hpp"
 #include "saving/internal.hpp"
 
 namespace keras::saving {
@@ -158,6 +159,7 @@ std::vector<char> read_zip_member(const std::string& path, const std::string& me
 
 void save_keras_zip(const Model& model, const std::string& path) {
   json config = model_to_json(model);
+  check_keras3_representable(config);
   json cc = compile_config(model);
   if (!cc.is_null()) config["compile_config"] = cc;
   std::string config_s = config.dump(), meta_s = json{{"keras_version", kKerasVersion}, {"date_saved", now_string()}}.dump();

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "saving/internal.hpp"
+#include "saving/keras2_config.hpp"
 
 namespace keras::saving {
 namespace {
@@ -52,15 +53,31 @@ bool slots_by_name(const std::vector<std::string>& names, const std::vector<Vari
       auto pos = names[j].find(p);
       if (!p.empty() && pos != std::string::npos && p.size() > len) best = i, len = p.size(), at = pos;
     }
+    std::size_t end = at + len;
+    if (best == vars.size()) {
+      // tf.keras 2 calls some weights differently ("<layer>/depthwise_kernel"
+      // where Keras 3 has "<layer>/kernel"): the layer and the name's ending.
+      for (std::size_t i = 0; i < vars.size(); ++i) {
+        const std::string& p = vars[i].path();
+        auto cut = p.rfind('/');
+        if (cut == std::string::npos) continue;
+        std::string layer = "/" + p.substr(0, cut + 1), weight = p.substr(cut + 1) + ":0";
+        auto pos = names[j].find(layer);
+        const std::string& nm = names[j];
+        if (pos != std::string::npos && nm.size() >= weight.size() &&
+            nm.compare(nm.size() - weight.size(), weight.size(), weight) == 0 && layer.size() > len)
+          best = i, len = layer.size(), at = pos + 1, end = nm.size() - 2;
+      }
+    }
     if (best == vars.size()) return false;
-    slot.emplace_back(best, names[j].substr(0, at) + "|" + names[j].substr(at + len));
+    slot.emplace_back(best, names[j].substr(0, at) + "|" + names[j].substr(end));
   }
   return true;
 }
 
 // tf.keras 2 optimizers store [iter, slots...] without a learning_rate;
-// Keras 3 stores [iteration, learning_rate, every kind for variable 0, ...]
-// (no learning_rate when it is a schedule).
+// Keras 3 stores [iteration, learning_rate (none for a schedule), slots in
+// keras3_slot_layout].
 std::vector<Tensor> to_keras3_order(std::vector<Tensor> v, const std::vector<std::string>& names, const Model& model) {
   auto& o = model.optimizer();
   auto vars = model.trainable_weights();
@@ -70,30 +87,34 @@ std::vector<Tensor> to_keras3_order(std::vector<Tensor> v, const std::vector<std
   // Keras 3 with a schedule also stores slots + 1 variables, in its own order.
   const bool tf2 = std::any_of(names.begin(), names.end(), [](auto& n) { return n.size() > 2 && n.substr(n.size() - 2) == ":0"; });
   if (o.learning_rate_schedule() && !tf2) return v;
-  std::size_t kinds = slots / vars.size();
-  std::vector<Tensor> r{v[0]};
-  if (!o.learning_rate_schedule()) r.push_back(Tensor::scalar(o.learning_rate(), float32));
+  const std::size_t n = vars.size(), kinds = slots / n;
+  // by_var[i * kinds + k]: kind k (creation order) of variable i.
+  std::vector<Tensor> by_var(slots);
   std::vector<std::pair<std::size_t, std::string>> slot;
+  bool named = false;
   if (names.size() == v.size() && slots_by_name(names, vars, slot)) {
     std::vector<std::string> kind_names;  // in order of first appearance
     for (auto& [i, k] : slot)
       if (std::find(kind_names.begin(), kind_names.end(), k) == kind_names.end()) kind_names.push_back(k);
     if (kind_names.size() == kinds) {
-      std::vector<Tensor> ordered(slots);
       for (std::size_t j = 0; j < slot.size(); ++j) {
         auto k = std::find(kind_names.begin(), kind_names.end(), slot[j].second) - kind_names.begin();
-        ordered[slot[j].first * kinds + k] = v[j + 1];
+        by_var[slot[j].first * kinds + k] = v[j + 1];
       }
-      bool complete = std::all_of(ordered.begin(), ordered.end(), [](const Tensor& t) { return t.defined(); });
-      if (complete) {
-        r.insert(r.end(), ordered.begin(), ordered.end());
-        return r;
-      }
+      named = std::all_of(by_var.begin(), by_var.end(), [](const Tensor& t) { return t.defined(); });
     }
   }
   // Unnamed slots: the older layout (each kind for every variable in turn).
-  for (std::size_t i = 0; i < vars.size(); ++i)
-    for (std::size_t k = 0; k < kinds; ++k) r.push_back(v[1 + k * vars.size() + i]);
+  if (!named)
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t k = 0; k < kinds; ++k) by_var[i * kinds + k] = v[1 + k * n + i];
+  std::vector<Tensor> r{v[0]};
+  if (!o.learning_rate_schedule()) r.push_back(Tensor::scalar(o.learning_rate(), float32));
+  auto layout = keras3_slot_layout(model);
+  if (layout.empty())
+    for (std::size_t k = 0; k < kinds; ++k)
+      for (std::size_t i = 0; i < n; ++i) layout.push_back({i, k});
+  for (auto [i, k] : layout) r.push_back(by_var[i * kinds + k]);
   return r;
 }
 
@@ -152,15 +173,23 @@ void load_legacy_weights(const h5::Object& g, Model& model, bool by_name) {
     assign_weights(legacy_weights(*targets[i]), read_weights(g.group(with_weights[i])), targets[i]->name(), file);
 }
 
-void save_legacy_h5(const Model& model, const std::string& path, bool include_optimizer) {
+void save_legacy_h5(const Model& model, const std::string& path, bool include_optimizer, bool keras2) {
   // Everything that can throw for reasons other than I/O runs first.
   json config = {{"class_name", model.class_name()}, {"config", model.get_config()}};
   json training = include_optimizer ? training_config(model) : json(nullptr);
-  bool with_state = include_optimizer && model.compiled() && model.optimizer().built();
+  // tf.keras 2 files get Keras 2's config conventions; the optimizer's
+  // variables are left out there (tf.keras 2 starts its optimizer afresh).
+  if (keras2) {
+    config = keras3_to_keras2(std::move(config));
+    if (!training.is_null()) training = training_to_keras2(std::move(training));
+  } else {
+    check_keras3_representable(config);
+  }
+  bool with_state = !keras2 && include_optimizer && model.compiled() && model.optimizer().built();
   atomic_write(path, [&](const std::string& tmp) {
     auto f = h5::create_file(tmp);
-    f.set_string_attr("backend", kBackend);
-    f.set_string_attr("keras_version", kKerasVersion);
+    f.set_string_attr("backend", keras2 ? "tensorflow" : kBackend);
+    f.set_string_attr("keras_version", keras2 ? kKeras2Version : kKerasVersion);
     f.set_string_attr("model_config", config.dump());
     save_legacy_weights(f.create_group("model_weights"), model);
     if (!training.is_null()) {
@@ -186,6 +215,15 @@ std::shared_ptr<Model> load_legacy_h5(const std::string& path, bool compile) {
     config = json::parse(f.string_attr("model_config"));
   } catch (const json::exception& e) {
     throw IOError("The 'model_config' attribute of '" + path + "' is not valid JSON: " + e.what());
+  }
+  // A file from tf.keras 2 (its keras_version says so) is read with Keras 2's meanings.
+  bool keras2 = f.has_attr("keras_version") ? is_keras2_version(f.string_attr("keras_version")) : looks_like_keras2(config);
+  if (keras2) {
+    try {
+      config = keras2_to_keras3(std::move(config));
+    } catch (const ValueError& e) {
+      throw ValueError(std::string(e.what()) + " in '" + path + "'");
+    }
   }
   auto model = model_from_config(config, path);
   load_legacy_weights(f.has_group("model_weights") ? f.group("model_weights") : f.group("/"), *model, false);

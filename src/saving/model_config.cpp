@@ -10,6 +10,7 @@
 #include "keras/models.hpp"
 #include "saving/config_bounds.hpp"
 #include "saving/config_utils.hpp"
+#include "saving/keras2_config.hpp"
 
 namespace keras::saving {
 namespace {
@@ -387,6 +388,7 @@ std::shared_ptr<Model> model_from_config(const json& j, const std::string& sourc
     } else {
       cls = j.contains("input_layers") ? "Functional" : "Sequential";
     }
+    check_layer_classes(j.contains("class_name") ? j : json{{"class_name", cls}, {"config", *config}});
     if (cls == "Sequential") return sequential_from_config(*config);
     if (cls == "Functional" || cls == "Model") return functional_from_config(*config);
     throw ValueError("Unknown model class '" + cls + "': expected Sequential, Functional or Model");

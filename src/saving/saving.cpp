@@ -15,6 +15,7 @@
 #include "alloc_budget.hpp"
 #include "saving/durable.hpp"
 #include "saving/internal.hpp"
+#include "saving/keras2_config.hpp"
 
 namespace keras {
 namespace saving {
@@ -132,10 +133,14 @@ Model model_from_json(const std::string& text, const LoadOptions& options) {
   } catch (const nlohmann::json::exception& e) {
     throw ValueError(std::string("model_from_json: invalid JSON: ") + e.what());
   }
+  // tf.keras 2's to_json names its version; older configs show by their form.
+  bool keras2 = j.is_object() && j.contains("keras_version") && j["keras_version"].is_string()
+                    ? saving::is_keras2_version(j["keras_version"].get<std::string>())
+                    : saving::looks_like_keras2(j);
   std::size_t budget = options.max_bytes ? options.max_bytes : std::size_t{1} << 30;
   try {
     detail::AllocationBudget guard(budget, "building a model from JSON");
-    return *saving::model_from_config(j);
+    return *saving::model_from_config(keras2 ? saving::keras2_to_keras3(j) : j);
   } catch (const std::bad_alloc&) {
     throw ResourceExhaustedError("model_from_json: out of memory while building the model");
   }
@@ -158,6 +163,15 @@ Model load_model(const std::string& path, const LoadOptions& options) {
 
 void save_model(const Model& model, const std::string& path, bool include_optimizer) {
   model.save(path, include_optimizer);
+}
+
+void save_model(const Model& model, const std::string& path, const SaveOptions& options) {
+  if (options.format == SaveFormat::keras3) return model.save(path, options.include_optimizer);
+  KERAS_CHECK(saving::ends_with(path, ".h5") || saving::ends_with(path, ".hdf5"), ValueError,
+              "SaveFormat::tf_keras2 writes tf.keras 2's HDF5 format: the path must end in '.h5' or '.hdf5'. "
+              "Received: filepath=",
+              path);
+  saving::save_legacy_h5(model, path, options.include_optimizer, /*keras2=*/true);
 }
 
 }  // namespace models

@@ -20,6 +20,11 @@ struct BatchNormalizationOptions {
   regularizers::RegularizerArg gamma_regularizer;
   constraints::ConstraintArg beta_constraint;
   constraints::ConstraintArg gamma_constraint;
+  // tf.keras 2's fused kernel (4-D or 5-D inputs, features on the last axis
+  // or axis 1): the moving variance moves toward the batch variance with
+  // Bessel's correction n / (n - 1), and epsilon is at least 1.001e-5. Set
+  // when a file written by tf.keras 2 is read; not part of Keras 3's config.
+  bool keras2_fused = false;
   std::string name;
 };
 
