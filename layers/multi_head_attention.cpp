@@ -11,9 +11,9 @@ namespace keras::layers {
 
 namespace {
 
-std::int64_t prod(const Shape& s, std::size_t from = 0, std::size_t to = SIZE_MAX) {
+std::int64_t prod(const Shape& s) {
   std::int64_t n = 1;
-  for (std::size_t i = from; i < std::min(to, s.size()); ++i) n *= s[i];
+  for (auto d : s) n *= d;
   return n;
 }
 
@@ -60,8 +60,6 @@ class EinsumProjection : public Layer {
   Variable kernel_, bias_;
 };
 
-Tensor as_bool(const Tensor& m) { return m.dtype() == bool_ ? m : ops::cast(m, bool_); }
-Tensor and_mask(const Tensor& a, const Tensor& b) { return a.defined() ? ops::logical_and(a, b) : b; }
 
 }  // namespace
 

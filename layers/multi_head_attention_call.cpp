@@ -37,7 +37,7 @@ nlohmann::json init_json(const initializers::InitializerArg& a) {
 }  // namespace
 
 Tensor MultiHeadAttention::combined_mask(const Tensor& q, const Tensor& v, const std::vector<Tensor>& masks,
-                                         const Tensor& attention_mask) const {
+                                         const Tensor& attention_mask, bool causal) const {
   Tensor m;
   const char* what[] = {"query", "value", "key"};
   for (std::size_t i = 0; i < masks.size() && i < 3; ++i) {
@@ -48,7 +48,7 @@ Tensor MultiHeadAttention::combined_mask(const Tensor& q, const Tensor& v, const
                 " mask must have shape ", shape_str(want), "; received ", shape_str(masks[i].shape()));
     m = and_mask(m, ops::expand_dims(as_bool(masks[i]), i == 0 ? -1 : -2));
   }
-  if (call_.causal) {
+  if (causal) {
     std::int64_t tq = q.shape(1), tv = v.shape(1);
     Tensor rows = ops::reshape(ops::arange(tq), {1, tq, 1});
     Tensor cols = ops::reshape(ops::arange(tv), {1, 1, tv});
@@ -85,7 +85,11 @@ std::vector<Tensor> MultiHeadAttention::compute(const std::vector<Tensor>& xs, c
     KERAS_CHECK(q.shape(a) == v.shape(a), ValueError, "Layer \"", name_, "\" (MultiHeadAttention): axis ", a,
                 " is not an attention axis, so query and value must agree on it; received query ",
                 shape_str(q.shape()), " and value ", shape_str(v.shape()));
-  Tensor mask = combined_mask(q, v, masks, call_.attention_mask ? xs.back() : Tensor());
+  // The fused op serves calls without scores or dropout; a causal mask over
+  // the single attention axis 1 is its flag, any other goes into the mask.
+  const bool fused = !call_.scores && !(training && o_.dropout > 0);
+  const bool fused_causal = fused && call_.causal && axes_ == std::vector<int>{1};
+  Tensor mask = combined_mask(q, v, masks, call_.attention_mask ? xs.back() : Tensor(), call_.causal && !fused_causal);
   // (B, d..., N, H) -> (B * other * N, T, H): attention over the flattened attention axes.
   std::vector<int> perm{0};
   perm.insert(perm.end(), other.begin(), other.end());
@@ -100,9 +104,9 @@ std::vector<Tensor> MultiHeadAttention::compute(const std::vector<Tensor>& xs, c
   Tensor qh = heads(ops::multiply((*query_)(q), ops::full({}, 1.0 / std::sqrt(double(key_dim_)))), tq);
   Tensor kh = heads((*key_)(k), tk);
   Tensor vh = heads((*value_)(v), tk);
-  Tensor sc = ops::matmul(qh, ops::transpose(kh, {0, 2, 1}));
   Shape full = scores_shape(q.shape(), k.shape());
-  Tensor probs;
+  Tensor keep;
+  std::int64_t rep = 1;
   if (mask.defined()) {
     int expand_at = -2 * static_cast<int>(axes_.size()) - 1;
     while (mask.ndim() < static_cast<int>(full.size())) mask = ops::expand_dims(mask, expand_at);
@@ -110,14 +114,26 @@ std::vector<Tensor> MultiHeadAttention::compute(const std::vector<Tensor>& xs, c
                 "\" (MultiHeadAttention): the attention mask (combined with the input masks) has shape ",
                 shape_str(mask.shape()), ", which does not broadcast to the attention scores of shape ",
                 shape_str(full), " (query ", shape_str(q.shape()), ", value ", shape_str(v.shape()), ")");
-    Tensor keep = ops::reshape(ops::broadcast_to(mask, full), {bb, tq, tk});
-    probs = ops::softmax(ops::where(keep, sc, ops::full({}, -1e9)), -1);
-    probs = ops::where(keep, probs, ops::zeros({}));
-  } else {
-    probs = ops::softmax(sc, -1);
+    const std::size_t head_axis = other.size() + 1;
+    if (fused && mask.shape()[head_axis] == 1) {  // one mask for every head
+      Shape per_head = full;
+      per_head[head_axis] = 1;
+      keep = ops::reshape(ops::broadcast_to(mask, per_head), {bb / num_heads_, tq, tk});
+      rep = num_heads_;
+    } else {
+      keep = ops::reshape(ops::broadcast_to(mask, full), {bb, tq, tk});
+    }
   }
-  Tensor pd = training && o_.dropout > 0 ? ops::dropout(probs, o_.dropout) : probs;
-  Tensor ctx = ops::matmul(pd, vh);  // (bb, tq, value_dim)
+  Tensor ctx, probs;  // ctx (bb, tq, value_dim)
+  if (fused) {
+    ctx = ops::dot_product_attention(qh, kh, vh, keep, 1.0, fused_causal, rep);
+  } else {
+    Tensor sc = ops::matmul(qh, ops::transpose(kh, {0, 2, 1}));
+    probs = keep.defined()
+                ? ops::where(keep, ops::softmax(ops::where(keep, sc, ops::full({}, -1e9)), -1), ops::zeros({}))
+                : ops::softmax(sc, -1);
+    ctx = ops::matmul(training && o_.dropout > 0 ? ops::dropout(probs, o_.dropout) : probs, vh);
+  }
   Shape ctx_shape{q.shape(0)};
   for (int a : other) ctx_shape.push_back(q.shape(a));
   ctx_shape.push_back(num_heads_);

@@ -19,14 +19,14 @@ L::MultiHeadAttentionOptions mha_options(const json& a) {
   return o;
 }
 
-std::vector<Tensor> run_mha(const GoldenCase& c, L::MultiHeadAttention& mha) {
+std::vector<Tensor> run_mha(const GoldenCase& c, L::MultiHeadAttention& mha, bool scores = true) {
   const json& call = c.args["call"];
   L::MultiHeadAttentionCall<Tensor> a;
   std::size_t i = 2;
   if (call.value("key", false)) a.key = c.x[i++];
   if (call.value("attention_mask", false)) a.attention_mask = keras::ops::cast(c.x[i++], keras::bool_);
   a.use_causal_mask = call.value("use_causal_mask", false);
-  a.return_attention_scores = call.value("return_attention_scores", false);
+  a.return_attention_scores = scores && call.value("return_attention_scores", false);
   return mha.attend(c.x[0], c.x[1], a, false, {c.m[0], c.m[1]});
 }
 
@@ -43,6 +43,10 @@ TEST_CASE("attention: MultiHeadAttention matches Keras 3 (causal, attention_mask
     REQUIRE(mha.weights().size() == c.w.size());
     mha.set_weights(c.w);
     check_outputs(run_mha(c, mha), c, name);
+    // Without scores the fused attention op runs: the same output.
+    auto fused = run_mha(c, mha, false);
+    REQUIRE(fused.size() == 1);
+    check_close(fused[0], c.y[0].to_vector<float>(), 1e-5, 1e-5, std::string(name) + " fused");
   }
 }
 

@@ -158,7 +158,7 @@ class MultiHeadAttention : public Layer {
   void set_state(CallState s);
   std::vector<Tensor> compute(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks, bool training);
   Tensor combined_mask(const Tensor& q, const Tensor& v, const std::vector<Tensor>& masks,
-                       const Tensor& attention_mask) const;
+                       const Tensor& attention_mask, bool causal) const;
   Shape scores_shape(const Shape& q, const Shape& k) const;
   void check_inputs(const std::vector<Shape>& shapes) const;
   int num_heads_, key_dim_;
