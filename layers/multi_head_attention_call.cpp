@@ -155,7 +155,7 @@ void MultiHeadAttention::set_state(CallState s) {
 
 std::vector<KerasTensor> MultiHeadAttention::call_all(const KerasTensor& query, const KerasTensor& value,
                                                       MultiHeadAttentionCall<KerasTensor> c) {
-  set_state({c.key.defined(), c.attention_mask.defined(), c.use_causal_mask, c.return_attention_scores, false});
+  set_state({c.key.defined(), c.attention_mask.defined(), c.use_causal_mask, c.return_attention_scores, false, false});
   std::vector<KerasTensor> xs{query, value};
   if (c.key.defined()) xs.push_back(c.key);
   if (c.attention_mask.defined()) xs.push_back(c.attention_mask);
@@ -166,7 +166,7 @@ std::vector<KerasTensor> MultiHeadAttention::call_all(const KerasTensor& query, 
 
 std::vector<Tensor> MultiHeadAttention::attend(const Tensor& query, const Tensor& value, MultiHeadAttentionCall<Tensor> c,
                                                bool training, const std::vector<Tensor>& masks) {
-  call_ = {c.key.defined(), c.attention_mask.defined(), c.use_causal_mask, c.return_attention_scores, false};
+  call_ = {c.key.defined(), c.attention_mask.defined(), c.use_causal_mask, c.return_attention_scores, false, false};
   std::vector<Tensor> xs{query, value};
   if (c.key.defined()) xs.push_back(c.key);
   if (c.attention_mask.defined()) xs.push_back(c.attention_mask);
@@ -188,6 +188,7 @@ nlohmann::json MultiHeadAttention::call_kwargs() const {
 
 std::vector<std::string> MultiHeadAttention::tensor_kwargs() const {
   std::vector<std::string> r;
+  if (call_.value_kwarg) r.push_back("value");
   if (call_.key && call_.key_kwarg) r.push_back("key");
   if (call_.attention_mask) r.push_back("attention_mask");
   return r;
@@ -203,6 +204,9 @@ void MultiHeadAttention::set_call_kwargs(const nlohmann::json& kw, int num_posit
                 " given as a call argument is not supported (masks come from the inputs)");
   CallState s;
   s.key_kwarg = is_tensor("key");
+  s.value_kwarg = num_positional < 2 && is_tensor("value");
+  KERAS_CHECK(num_positional >= 2 || s.value_kwarg, ValueError, "Layer \"", name_,
+              "\" (MultiHeadAttention): the call has no value tensor; received ", kw.dump());
   s.key = num_positional >= 3 || s.key_kwarg;
   s.attention_mask = is_tensor("attention_mask");
   if (kw.is_object()) {

@@ -78,6 +78,13 @@ TEST_CASE("attention models: a model Keras 3 saved (.keras and .h5) loads and pr
   }
 }
 
+TEST_CASE("attention models: a tf.keras 2 .h5 (value and use_causal_mask in node kwargs, LeakyReLU alpha) loads") {
+  auto xs = io(attention_fixture("tf2_attention_io.h5"), "x");
+  auto ys = io(attention_fixture("tf2_attention_io.h5"), "y");
+  auto m = keras::models::load_model(attention_fixture("tf2_attention.h5"));
+  check_model(m, xs, ys, "tf2_attention.h5", 1e-5);
+}
+
 TEST_CASE("interop: attention models saved here read back with the same predictions (and go to real Keras)") {
   keras::utils::set_random_seed(4);
   std::string dir = interop_dir();

@@ -99,6 +99,27 @@ void read_call_args(const json& node, layers::Layer* layer, NodeSpec& spec, cons
   }
 }
 
+// tf.keras 2 keeps a call's keyword arguments in each reference's fourth
+// entry, tensors as [name, node, tensor]: read as Keras 3's kwargs.
+void read_tf2_kwargs(const json& node, layers::Layer* layer, NodeSpec& spec, const std::string& where) {
+  json kwargs = json::object();
+  for (auto& r : node)
+    if (r.size() >= 4 && r[3].is_object())
+      for (auto& [k, v] : r[3].items()) {
+        bool ref = v.is_array() && v.size() >= 3 && v[0].is_string() && v[1].is_number_integer();
+        kwargs[k] = ref ? json{{"class_name", "__keras_tensor__"}, {"config", {{"keras_history", v}}}} : v;
+      }
+  if (kwargs.empty()) return;
+  spec.kwargs = kwargs;
+  spec.num_positional = static_cast<int>(spec.inputs.size());
+  if (!layer) return;
+  layer->set_call_kwargs(spec.kwargs, spec.num_positional);
+  for (const auto& k : layer->tensor_kwargs()) {
+    KERAS_CHECK(spec.kwargs.contains(k), ValueError, where, ": the call has no keyword argument \"", k, "\"");
+    collect_tensors(spec.kwargs[k], spec.inputs, where);
+  }
+}
+
 std::vector<NodeSpec> parse_inbound_nodes(const json& layer_json, const std::string& name,
                                           layers::Layer* layer = nullptr) {
   std::vector<NodeSpec> nodes;
@@ -115,6 +136,8 @@ std::vector<NodeSpec> parse_inbound_nodes(const json& layer_json, const std::str
     } else if (node.is_array()) {  // tf.keras 2: [[name, node, tensor, kwargs], ...]
       for (auto& r : node) spec.inputs.push_back(ref_from(r, where));
       spec.list_call = spec.inputs.size() > 1;
+      spec.num_positional = static_cast<int>(spec.inputs.size());
+      read_tf2_kwargs(node, layer, spec, where);
     } else {
       throw ValueError(where + ": cannot read node " + node.dump());
     }

@@ -152,7 +152,7 @@ class MultiHeadAttention : public Layer {
 
  private:
   struct CallState {
-    bool key = false, attention_mask = false, causal = false, scores = false, key_kwarg = false;
+    bool key = false, attention_mask = false, causal = false, scores = false, key_kwarg = false, value_kwarg = false;
     bool operator==(const CallState&) const = default;
   };
   void set_state(CallState s);
