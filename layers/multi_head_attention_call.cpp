@@ -58,6 +58,25 @@ Tensor MultiHeadAttention::combined_mask(const Tensor& q, const Tensor& v, const
   return m;
 }
 
+// The combined mask expanded as Keras expands it (at the head axis) and
+// checked against the scores' shape, as (bb, tq, tk); or, for the fused op
+// when it is the same for every head, (bb / heads, tq, tk) with rep = heads.
+Tensor MultiHeadAttention::keep_mask(Tensor mask, const Shape& full, std::size_t head_axis, bool fused,
+                                     const Shape& flat, const Tensor& q, const Tensor& v, std::int64_t& rep) const {
+  int expand_at = -2 * static_cast<int>(axes_.size()) - 1;
+  while (mask.ndim() < static_cast<int>(full.size())) mask = ops::expand_dims(mask, expand_at);
+  KERAS_CHECK(broadcastable(mask.shape(), full), ValueError, "Layer \"", name_,
+              "\" (MultiHeadAttention): the attention mask (combined with the input masks) has shape ",
+              shape_str(mask.shape()), ", which does not broadcast to the attention scores of shape ",
+              shape_str(full), " (query ", shape_str(q.shape()), ", value ", shape_str(v.shape()), ")");
+  rep = 1;
+  if (!fused || mask.shape()[head_axis] != 1) return ops::reshape(ops::broadcast_to(mask, full), flat);
+  Shape per_head = full;
+  per_head[head_axis] = 1;
+  rep = num_heads_;
+  return ops::reshape(ops::broadcast_to(mask, per_head), {flat[0] / num_heads_, flat[1], flat[2]});
+}
+
 std::vector<Tensor> MultiHeadAttention::compute(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks,
                                                 bool training) {
   std::vector<Shape> shapes;
@@ -105,25 +124,8 @@ std::vector<Tensor> MultiHeadAttention::compute(const std::vector<Tensor>& xs, c
   Tensor kh = heads((*key_)(k), tk);
   Tensor vh = heads((*value_)(v), tk);
   Shape full = scores_shape(q.shape(), k.shape());
-  Tensor keep;
   std::int64_t rep = 1;
-  if (mask.defined()) {
-    int expand_at = -2 * static_cast<int>(axes_.size()) - 1;
-    while (mask.ndim() < static_cast<int>(full.size())) mask = ops::expand_dims(mask, expand_at);
-    KERAS_CHECK(broadcastable(mask.shape(), full), ValueError, "Layer \"", name_,
-                "\" (MultiHeadAttention): the attention mask (combined with the input masks) has shape ",
-                shape_str(mask.shape()), ", which does not broadcast to the attention scores of shape ",
-                shape_str(full), " (query ", shape_str(q.shape()), ", value ", shape_str(v.shape()), ")");
-    const std::size_t head_axis = other.size() + 1;
-    if (fused && mask.shape()[head_axis] == 1) {  // one mask for every head
-      Shape per_head = full;
-      per_head[head_axis] = 1;
-      keep = ops::reshape(ops::broadcast_to(mask, per_head), {bb / num_heads_, tq, tk});
-      rep = num_heads_;
-    } else {
-      keep = ops::reshape(ops::broadcast_to(mask, full), {bb, tq, tk});
-    }
-  }
+  Tensor keep = mask.defined() ? keep_mask(mask, full, other.size() + 1, fused, {bb, tq, tk}, q, v, rep) : Tensor();
   Tensor ctx, probs;  // ctx (bb, tq, value_dim)
   if (fused) {
     ctx = ops::dot_product_attention(qh, kh, vh, keep, 1.0, fused_causal, rep);

@@ -160,6 +160,8 @@ class MultiHeadAttention : public Layer {
   Tensor combined_mask(const Tensor& q, const Tensor& v, const std::vector<Tensor>& masks,
                        const Tensor& attention_mask, bool causal) const;
   Shape scores_shape(const Shape& q, const Shape& k) const;
+  Tensor keep_mask(Tensor mask, const Shape& full, std::size_t head_axis, bool fused, const Shape& flat,
+                   const Tensor& q, const Tensor& v, std::int64_t& rep) const;
   void check_inputs(const std::vector<Shape>& shapes) const;
   int num_heads_, key_dim_;
   MultiHeadAttentionOptions o_;
