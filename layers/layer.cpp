@@ -156,7 +156,7 @@ std::vector<KerasTensor> Layer::call_all(const std::vector<KerasTensor>& xs) {
   auto layer = shared();
   layer->ensure_built_n(shapes);
   std::vector<Shape> outs;
-  if (layer->shapes_by_running()) {
+  if (layer->shapes_by_dry_run()) {
     // A layer that owns layers builds them by running once on zeros (as
     // Keras traces call()); the output shapes come from that run.
     autograd::NoGradGuard ng;
@@ -218,6 +218,10 @@ std::vector<Tensor> Layer::compute_mask(const std::vector<Tensor>&, const std::v
     for (auto& m : r) m = masks[0];
   return r;
 }
+
+nlohmann::json Layer::call_kwargs() const { return nlohmann::json::object(); }
+
+void Layer::set_call_kwargs(const nlohmann::json&, int) {}
 
 void Layer::track_layer(const std::string& attribute, std::shared_ptr<Layer> layer) {
   KERAS_CHECK(layer != nullptr, ValueError, "Layer \"", name_, "\": cannot track a null sub-layer as '", attribute, "'");

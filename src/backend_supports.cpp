@@ -39,6 +39,7 @@ const char* op_name(Op op) {
     case Op::conv2d_bias_activation_max_pool: return "conv2d_bias_activation_max_pool";
     case Op::batch_norm: return "batch_norm";
     case Op::layer_norm: return "layer_norm";
+    case Op::attention: return "attention";
   }
   return "unknown op";
 }
@@ -53,6 +54,7 @@ bool Backend::supports(Op op, std::initializer_list<DType> dtypes, const ConvPoo
     case Op::one_hot: return all_of(dtypes, {int32, int64});
     case Op::sparse_softmax_cross_entropy: return all_of(dtypes, {float32, int32, int64});
     case Op::conv2d_bias_activation_max_pool: return false;  // no composed default
+    case Op::attention: return false;                        // the front end composes it
     default: return all_float(dtypes);
   }
 }

@@ -10,6 +10,7 @@
 #include "keras/activations.hpp"
 #include "keras/initializers.hpp"
 #include "keras/layers/core.hpp"
+#include "keras/layers/misc.hpp"
 #include "keras/layers/registry.hpp"
 #include "keras/losses.hpp"
 #include "keras/metrics.hpp"
@@ -52,6 +53,12 @@ json minimal_config(const std::string& cls) {
       {"RNN", {{"cell", {{"class_name", "LSTMCell"}, {"config", {{"units", 2}}}}}}},
       {"Bidirectional", {{"layer", {{"class_name", "LSTM"}, {"config", {{"units", 2}}}}}}},
       {"TimeDistributed", {{"layer", {{"class_name", "Dense"}, {"config", {{"units", 2}}}}}}},
+      {"Permute", {{"dims", {2, 1}}}},
+      {"RepeatVector", {{"n", 2}}},
+      {"GaussianNoise", {{"stddev", 0.1}}},
+      {"GaussianDropout", {{"rate", 0.1}}},
+      {"MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}}},
+      {"Lambda", {{"function", "tests>registry_probe"}}},
   };
   auto it = required.find(cls);
   json c = it == required.end() ? json::object() : it->second;
@@ -61,6 +68,10 @@ json minimal_config(const std::string& cls) {
 
 // A real instance's get_config() where the class builds from the minimal
 // config, else the minimal config itself.
+const bool probe_registered = (layers::register_lambda_function(
+                                   "tests>registry_probe", [](const keras::Tensor& t) { return t; }, {}, true),
+                               true);
+
 json real_config(const std::string& cls, int* from_instance) {
   json c = minimal_config(cls);
   try {

@@ -22,6 +22,7 @@ void CpuBackend::copy(void* dst, const void* src, std::size_t n) {
 bool CpuBackend::supports(Op op, std::initializer_list<DType> dtypes, const ConvPoolShapes* s) const {
   if (op == Op::conv2d_bias_activation_max_pool)
     return s && Backend::supports(Op::conv2d, dtypes) && conv2d_fuses_max_pool(s->x, s->w, s->conv, s->pool);
+  if (op == Op::attention) return Backend::supports(Op::softmax, dtypes);
   return Backend::supports(op, dtypes);
 }
 

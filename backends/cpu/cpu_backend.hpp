@@ -85,6 +85,11 @@ class CpuBackend final : public Backend {
   void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
                            const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma,
                            Tensor* dbeta) override;
+  void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* keep,
+                         const AttentionDesc& d, Tensor& out, Tensor& lse) override;
+  void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* keep,
+                          const AttentionDesc& d, const Tensor& out, const Tensor& lse, const Tensor& dout,
+                          Tensor& dq, Tensor& dk, Tensor& dv) override;
   void random_uniform(Tensor& out, float low, float high, std::uint64_t seed) override;
   void random_normal(Tensor& out, float mean, float stddev, std::uint64_t seed) override;
   void random_truncated_normal(Tensor& out, float mean, float stddev,

@@ -92,9 +92,19 @@ struct NormDims {
 enum class Op : std::uint8_t {
   unary, binary, reduce, take, one_hot, matmul, softmax, sparse_softmax_cross_entropy,
   bias_activation, conv2d, pool2d, conv2d_bias_activation, conv2d_bias_activation_max_pool,
-  batch_norm, layer_norm,
+  batch_norm, layer_norm, attention,
 };
 const char* op_name(Op op);
+
+// ===== Attention (float32) =====
+// q (batch, tq, dk), k (batch, tk, dk), v (batch, tk, dv); an optional keep
+// mask (batch / mask_repeat, tq, tk) of bool, batch row b reading mask row
+// b / mask_repeat; with causal, key j > query i is masked too.
+struct AttentionDesc {
+  std::int64_t batch = 0, tq = 0, tk = 0, dk = 0, dv = 0, mask_repeat = 1;
+  float scale = 1.0f;
+  bool causal = false;
+};
 
 // The shapes a convolution + pooling query depends on.
 struct ConvPoolShapes {
@@ -374,6 +384,21 @@ class Backend {
   virtual void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor* gamma, const Tensor& mean,
                                    const Tensor& inv_std, const NormDims& n, Tensor* dx, Tensor* dgamma,
                                    Tensor* dbeta);
+
+  // softmax(q k^T * scale over the kept keys) v, blockwise (Op::attention):
+  // out (batch, tq, dv); lse (batch, tq) the log-sum-exp of each row's kept
+  // scaled scores (-inf and an output row of 0 where no key is kept, as
+  // Keras's masked softmax gives).
+  virtual void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* keep,
+                                 const AttentionDesc& d, Tensor& out, Tensor& lse) {
+    not_implemented("attention_forward");
+  }
+  // dq, dk, dv (all overwritten) from dout, with out and lse from the forward.
+  virtual void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* keep,
+                                  const AttentionDesc& d, const Tensor& out, const Tensor& lse, const Tensor& dout,
+                                  Tensor& dq, Tensor& dk, Tensor& dv) {
+    not_implemented("attention_backward");
+  }
 
  protected:
   [[noreturn]] void not_implemented(const char* op) const {

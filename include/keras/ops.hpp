@@ -135,6 +135,17 @@ Tensor stop_gradient(const Tensor& x);
 // NumPy matmul: (..., M, K) @ (..., K, N); 1-D operands are promoted.
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// ---- attention ----
+// softmax(q @ k^T * scale) @ v for q (B, Tq, Dk), k (B, Tk, Dk), v (B, Tk, Dv),
+// float32. keep: undefined, or bool (B / mask_repeat, Tq, Tk), batch row b
+// reading keep[b / mask_repeat] (one mask for mask_repeat heads); causal
+// masks key j > query i as well. Masked keys get probability 0 and a row
+// with none kept gives 0 (Keras's masked softmax). One fused op with its
+// own backward where the backend has it (the CPU: blockwise, never more
+// than a block of scores, causal blocks skipped); otherwise composed.
+Tensor dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& keep = {},
+                             double scale = 1.0, bool causal = false, std::int64_t mask_repeat = 1);
+
 // ---- convolution and pooling (channels-last, as Keras) ----
 // Inputs are (N, L, C) for 1-D or (N, H, W, C) for 2-D; the kernel has the
 // same rank. strides, dilation_rate and pool_size hold one value for every

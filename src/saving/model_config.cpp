@@ -82,9 +82,49 @@ void collect_tensors(const json& arg, std::vector<Ref>& out, const std::string& 
 struct NodeSpec {
   std::vector<Ref> inputs;
   bool list_call = false;  // the layer was called on a list (merge layers)
+  json kwargs = json::object();  // the call's keyword arguments (Keras 3)
+  int num_positional = 0;        // inputs from "args"; the rest came from kwargs
 };
 
-std::vector<NodeSpec> parse_inbound_nodes(const json& layer_json, const std::string& name) {
+// Positional tensors of every argument, then the tensor keyword arguments
+// the layer names for these kwargs (layers::Layer::tensor_kwargs).
+void read_call_args(const json& node, layers::Layer* layer, NodeSpec& spec, const std::string& where) {
+  const json& args = node["args"];
+  spec.list_call = args[0].is_array();
+  for (auto& a : args) collect_tensors(a, spec.inputs, where);
+  spec.num_positional = static_cast<int>(spec.inputs.size());
+  if (node.contains("kwargs") && node["kwargs"].is_object()) spec.kwargs = node["kwargs"];
+  if (!layer) return;
+  layer->set_call_kwargs(spec.kwargs, spec.num_positional);
+  for (const auto& k : layer->tensor_kwargs()) {
+    KERAS_CHECK(spec.kwargs.contains(k), ValueError, where, ": the call has no keyword argument \"", k, "\"");
+    collect_tensors(spec.kwargs[k], spec.inputs, where);
+  }
+}
+
+// tf.keras 2 keeps a call's keyword arguments in each reference's fourth
+// entry, tensors as [name, node, tensor]: read as Keras 3's kwargs.
+void read_tf2_kwargs(const json& node, layers::Layer* layer, NodeSpec& spec, const std::string& where) {
+  json kwargs = json::object();
+  for (auto& r : node)
+    if (r.size() >= 4 && r[3].is_object())
+      for (auto& [k, v] : r[3].items()) {
+        bool ref = v.is_array() && v.size() >= 3 && v[0].is_string() && v[1].is_number_integer();
+        kwargs[k] = ref ? json{{"class_name", "__keras_tensor__"}, {"config", {{"keras_history", v}}}} : v;
+      }
+  if (kwargs.empty()) return;
+  spec.kwargs = kwargs;
+  spec.num_positional = static_cast<int>(spec.inputs.size());
+  if (!layer) return;
+  layer->set_call_kwargs(spec.kwargs, spec.num_positional);
+  for (const auto& k : layer->tensor_kwargs()) {
+    KERAS_CHECK(spec.kwargs.contains(k), ValueError, where, ": the call has no keyword argument \"", k, "\"");
+    collect_tensors(spec.kwargs[k], spec.inputs, where);
+  }
+}
+
+std::vector<NodeSpec> parse_inbound_nodes(const json& layer_json, const std::string& name,
+                                          layers::Layer* layer = nullptr) {
   std::vector<NodeSpec> nodes;
   if (!layer_json.contains("inbound_nodes")) return nodes;
   const json& in = layer_json["inbound_nodes"];
@@ -95,17 +135,22 @@ std::vector<NodeSpec> parse_inbound_nodes(const json& layer_json, const std::str
     if (node.is_object()) {  // Keras 3: {"args": [...], "kwargs": {...}}
       KERAS_CHECK(node.contains("args") && node["args"].is_array() && !node["args"].empty(), ValueError, where,
                   ": expected {\"args\": [...]}, received ", node.dump());
-      const json& first = node["args"][0];
-      spec.list_call = first.is_array();
-      collect_tensors(first, spec.inputs, where);
       // Recurrent layers: initial states are extra inputs after the sequence.
       if (node.contains("kwargs") && node["kwargs"].is_object() && node["kwargs"].contains("initial_state")) {
+        const json& first = node["args"][0];
+        spec.list_call = first.is_array();
+        collect_tensors(first, spec.inputs, where);
         collect_tensors(node["kwargs"]["initial_state"], spec.inputs, where);
         spec.list_call = spec.inputs.size() > 1;
+        spec.num_positional = static_cast<int>(spec.inputs.size());
+      } else {
+        read_call_args(node, layer, spec, where);
       }
     } else if (node.is_array()) {  // tf.keras 2: [[name, node, tensor, kwargs], ...]
       for (auto& r : node) spec.inputs.push_back(ref_from(r, where));
       spec.list_call = spec.inputs.size() > 1;
+      spec.num_positional = static_cast<int>(spec.inputs.size());
+      read_tf2_kwargs(node, layer, spec, where);
     } else {
       throw ValueError(where + ": cannot read node " + node.dump());
     }
@@ -205,6 +250,7 @@ void call_nodes(Entries& entries, Lookup& lookup) {
           args.push_back(*t);
         }
         if (args.size() < spec.inputs.size()) break;
+        e.layer->set_call_kwargs(spec.kwargs, spec.num_positional);
         auto outs = e.layer->call_all(args);
         outs[0].node()->list_call = spec.list_call;
         e.outputs.push_back(std::move(outs));
@@ -239,7 +285,7 @@ std::shared_ptr<Model> functional_from_config(const json& config) {
       e.outputs.push_back({input_from_config(c)});
     } else {
       e.layer = layers::from_config(cls, c);
-      e.nodes = parse_inbound_nodes(lj, e.name);
+      e.nodes = parse_inbound_nodes(lj, e.name, e.layer.get());
     }
     index[e.name] = entries.size();
     entries.push_back(std::move(e));
@@ -335,7 +381,6 @@ json functional_config(const Model& model) {
     json inbound = json::array();
     for (const GraphNode* n : nodes[l.get()]) {
       if (n->inputs.empty()) continue;
-      json arg;
       if (n->inputs.size() > 1 && layers::takes_initial_state(*l)) {  // lstm(x, initial_state=[h, c])
         json states = json::array();
         for (std::size_t i = 1; i < n->inputs.size(); ++i) states.push_back(tensor_json(n->inputs[i], nodes));
@@ -343,13 +388,20 @@ json functional_config(const Model& model) {
                            {"kwargs", {{"initial_state", states}}}});
         continue;
       }
+      json kwargs = l->call_kwargs();
+      auto named = l->tensor_kwargs();
+      std::size_t npos = n->inputs.size() - std::min(named.size(), n->inputs.size());
+      for (std::size_t j = 0; j < named.size() && npos + j < n->inputs.size(); ++j)
+        kwargs[named[j]] = tensor_json(n->inputs[npos + j], nodes);
+      json args = json::array();
       if (!n->list_call) {
-        arg = tensor_json(n->inputs[0], nodes);
+        for (std::size_t j = 0; j < npos; ++j) args.push_back(tensor_json(n->inputs[j], nodes));
       } else {
-        arg = json::array();
-        for (auto& t : n->inputs) arg.push_back(tensor_json(t, nodes));
+        json arg = json::array();
+        for (std::size_t j = 0; j < npos; ++j) arg.push_back(tensor_json(n->inputs[j], nodes));
+        args.push_back(arg);
       }
-      inbound.push_back({{"args", json::array({arg})}, {"kwargs", json::object()}});
+      inbound.push_back({{"args", args}, {"kwargs", kwargs}});
     }
     e["inbound_nodes"] = inbound;
     layers.push_back(std::move(e));

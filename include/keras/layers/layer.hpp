@@ -105,6 +105,21 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // (Masking, Embedding with mask_zero): the executor then tracks masks.
   virtual bool creates_mask() const { return false; }
 
+  // Keyword arguments of the layer's graph calls, as Keras records them in a
+  // node's "kwargs" (MultiHeadAttention's use_causal_mask, ...). Saving
+  // writes call_kwargs() (non-tensor values) and names the last inputs of a
+  // node by tensor_kwargs() (the inputs passed by keyword, in input order);
+  // loading hands a node's kwargs to set_call_kwargs before the call, then
+  // appends the tensors tensor_kwargs() names. The defaults: none.
+  virtual nlohmann::json call_kwargs() const;
+  virtual void set_call_kwargs(const nlohmann::json& kwargs, int num_positional_inputs);
+  virtual std::vector<std::string> tensor_kwargs() const { return {}; }
+  // Whether a graph call learns its output shapes by running the layer on
+  // zeros (the default for layers that own layers) instead of from
+  // compute_output_shapes (false where a dry run would disturb state, e.g.
+  // a stateful RNN).
+  virtual bool shapes_by_dry_run() const { return !sublayers_.empty(); }
+
   // Layers that own layers: sub-layers are tracked under an attribute name
   // (the name Keras's .keras files use in weight paths, e.g. "dense_1" for
   // self.dense_1). weights(), trainable flags, count_params(), get/set_weights
@@ -118,10 +133,6 @@ class Layer : public std::enable_shared_from_this<Layer> {
     std::string attribute;
     std::shared_ptr<Layer> layer;
   };
-  // True when a symbolic call finds the output shapes by running the layer
-  // once on zeros (the default for layers that own layers); false when
-  // compute_output_shapes gives them (and a dry run would disturb state).
-  virtual bool shapes_by_running() const { return !sublayers_.empty(); }
   // The directly owned sub-layers (a Model's are its layers).
   virtual std::vector<Tracked> sublayers() const { return sublayers_; }
   // This layer's own variables, without its sub-layers'.

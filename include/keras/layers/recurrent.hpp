@@ -149,7 +149,7 @@ class RNN : public Layer {
   Shape compute_output_shape_n(const std::vector<Shape>& input_shapes) const override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
   std::vector<Tensor> compute_mask(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
-  bool shapes_by_running() const override { return false; }
+  bool shapes_by_dry_run() const override { return false; }
   nlohmann::json get_config() const override;
 
   // Stateful layers: the states kept between calls go back to zeros.

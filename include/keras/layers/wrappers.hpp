@@ -32,7 +32,7 @@ class Bidirectional : public Layer {
   Shape compute_output_shape_n(const std::vector<Shape>& input_shapes) const override;
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes) const override;
   std::vector<Tensor> compute_mask(const std::vector<Tensor>& xs, const std::vector<Tensor>& masks) const override;
-  bool shapes_by_running() const override { return false; }
+  bool shapes_by_dry_run() const override { return false; }
   nlohmann::json get_config() const override;
   // Stateful layers: both directions' kept states go back to zeros.
   void reset_states();
@@ -56,7 +56,7 @@ class TimeDistributed : public Layer {
   void build(const Shape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
   Shape compute_output_shape(const Shape& input_shape) const override;
-  bool shapes_by_running() const override { return false; }
+  bool shapes_by_dry_run() const override { return false; }
   nlohmann::json get_config() const override;
   const LayerPtr& layer() const { return layer_; }
 
