@@ -28,7 +28,15 @@ json loss_json(const losses::Loss& loss) {
   return {{"module", "keras.losses"}, {"class_name", loss.class_name()}, {"config", c}, {"registered_name", nullptr}};
 }
 
-std::string metric_name(const MetricArg& m) { return m.metric ? m.metric->name() : m.name; }
+// A metric given by name is saved as the name; a metric object of a class
+// with arguments (Precision, AUC, F1Score, ...) as Keras serializes it.
+json metric_name(const MetricArg& m) {
+  if (!m.metric) return m.name;
+  json j = {{"module", "keras.metrics"}, {"class_name", m.metric->class_name()}, {"config", m.metric->get_config()},
+            {"registered_name", nullptr}};
+  if (metrics::deserialize(j)) return j;
+  return m.metric->name();
+}
 
 json base_config(const Model& model, const CompileState& s) {
   std::size_t n = s.losses.size();
@@ -62,6 +70,8 @@ json base_config(const Model& model, const CompileState& s) {
 
 MetricArg metric_from_config(const json& j) {
   if (j.is_string()) return MetricArg(j.get<std::string>());
+  if (j.is_object() && j.contains("class_name"))
+    if (auto m = metrics::deserialize(j)) return MetricArg(m);
   // A serialized metric object: its name resolves like the string would.
   if (j.is_object() && j.contains("config") && j["config"].is_object() && j["config"].contains("name"))
     return MetricArg(j["config"]["name"].get<std::string>());
