@@ -83,7 +83,7 @@ TEST_CASE("loss/metric saving: models compiled here round-trip their compile con
                                         losses::Tversky({.alpha = 0.3, .beta = 0.7})},
             {{metrics::AUC({.num_thresholds = 50, .curve = "PR"}), metrics::Precision({.top_k = 2}),
               "top_k_categorical_accuracy", metrics::F1Score("macro", 0.4)},
-             {"root_mean_squared_error", metrics::R2Score("variance_weighted_average"), "mape", "logcosh"}});
+             {"root_mean_squared_error", metrics::R2Score("variance_weighted_average"), "mape", metrics::LogCoshError()}});
   Tensor xs = testing::random_tensor({8, 4}, -1, 1, 10);
   m.fit({{"x", xs}},
         {{"probs", Tensor({8, 3}, std::vector<float>{1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0})},
@@ -93,6 +93,7 @@ TEST_CASE("loss/metric saving: models compiled here round-trip their compile con
   CHECK(cc["loss"][1]["class_name"] == "Tversky");
   CHECK(cc["metrics"][0][0]["class_name"] == "AUC");
   CHECK(cc["metrics"][0][0]["config"]["curve"] == "PR");
+  CHECK(cc["metrics"][1][3]["class_name"] == "LogCoshError");
   for (const char* ext : {".keras", ".h5"}) {
     INFO(ext);
     const std::string path = (dir / (std::string("lm_model") + ext)).string();

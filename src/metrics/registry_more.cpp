@@ -102,7 +102,6 @@ void add_more_metrics(registry::Registry<MetricFactory>& reg) {
       {"MSLE", make<MeanSquaredLogarithmicError>},
       {"mean_squared_logarithmic_error", make<MeanSquaredLogarithmicError>},
       {"MeanSquaredLogarithmicError", make<MeanSquaredLogarithmicError>},
-      {"logcosh", make<LogCoshError>},
       {"LogCoshError", make<LogCoshError>},
       {"hinge", make<Hinge>},
       {"Hinge", make<Hinge>},

@@ -30,9 +30,14 @@ json loss_json(const losses::Loss& loss) {
 
 // A metric given by name is saved as the name; a metric object of a class
 // with arguments (Precision, AUC, F1Score, ...) as Keras serializes it.
-json metric_name(const MetricArg& m) {
+// The training loop names a metric of output "probs" "probs_auc" in the
+// logs; its config keeps the metric's own name ("auc"), as Keras's does.
+json metric_name(const MetricArg& m, const std::string& prefix = "") {
   if (!m.metric) return m.name;
-  json j = {{"module", "keras.metrics"}, {"class_name", m.metric->class_name()}, {"config", m.metric->get_config()},
+  json c = m.metric->get_config();
+  const std::string n = c.value("name", std::string());
+  if (!prefix.empty() && n.size() > prefix.size() && n.rfind(prefix, 0) == 0) c["name"] = n.substr(prefix.size());
+  json j = {{"module", "keras.metrics"}, {"class_name", m.metric->class_name()}, {"config", c},
             {"registered_name", nullptr}};
   if (metrics::deserialize(j)) return j;
   return m.metric->name();
@@ -53,7 +58,7 @@ json base_config(const Model& model, const CompileState& s) {
       loss.push_back(loss_json(*s.losses[i]));
       json mi = json::array();
       if (i < s.metric_args.size())
-        for (auto& m : s.metric_args[i]) mi.push_back(metric_name(m));
+        for (auto& m : s.metric_args[i]) mi.push_back(metric_name(m, i < s.prefixes.size() ? s.prefixes[i] : ""));
       metrics.push_back(mi);
     }
   }
