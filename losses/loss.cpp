@@ -43,8 +43,6 @@ std::pair<Tensor, Tensor> squeeze_or_expand_to_same_rank(const Tensor& x1, const
 
 }  // namespace detail
 
-namespace {
-
 const char* reduction_name(Reduction r) {
   switch (r) {
     case Reduction::sum_over_batch_size:
@@ -53,11 +51,22 @@ const char* reduction_name(Reduction r) {
       return "sum";
     case Reduction::none:
       return "none";
+    case Reduction::mean:
+      return "mean";
+    case Reduction::mean_with_sample_weight:
+      return "mean_with_sample_weight";
   }
   return "none";
 }
 
-}  // namespace
+Reduction parse_reduction(const std::string& s, const std::string& loss) {
+  for (Reduction r : {Reduction::sum_over_batch_size, Reduction::sum, Reduction::none, Reduction::mean,
+                      Reduction::mean_with_sample_weight})
+    if (s == reduction_name(r)) return r;
+  throw ValueError(keras::detail::cat(loss, ": invalid value for argument `reduction`; expected one of "
+                                      "sum_over_batch_size, sum, none, mean, mean_with_sample_weight. Received: "
+                                      "reduction=", s));
+}
 
 Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred,
                         const Tensor& sample_weight) const {
@@ -68,8 +77,15 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor
                         const Tensor& logits) const {
   KERAS_CHECK(y_true.defined() && y_pred.defined(), ValueError, name_,
               ": y_true and y_pred must be defined tensors");
+  Tensor weight_sum;
   Tensor values = logits.defined() ? call_with_logits(y_true, y_pred, logits) : call(y_true, y_pred);
-  if (sample_weight.defined()) {
+  if (sample_weight.defined() && values.ndim() == 0) {
+    // One loss for the whole batch (Dice, Tversky with axis=None): Keras
+    // broadcasts it against the weights.
+    Tensor w = detail::as_float(sample_weight);
+    values = values * w;
+    weight_sum = ops::sum(w);
+  } else if (sample_weight.defined()) {
     auto [v, w] = detail::squeeze_or_expand_to_same_rank(values, detail::as_float(sample_weight));
     // A weight per sample scales every loss of that sample: align the
     // weight's axes with the leading axes of the losses.
@@ -85,12 +101,19 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred, const Tensor
         " cannot be broadcast to the per-sample losses of shape ", shape_str(values.shape()),
         " (y_true ", shape_str(y_true.shape()), ", y_pred ", shape_str(y_pred.shape()), ")");
     values = v * w;
+    weight_sum = ops::sum(w);
   }
   // Keras's reduce_values: a scalar (or an empty batch under "none") is
   // returned as is; "sum_over_batch_size" divides the weighted sum by the
   // number of loss values, not by the sum of the weights.
   if (reduction_ == Reduction::none || values.ndim() == 0) return values;
   if (reduction_ == Reduction::sum || values.size() == 0) return ops::sum(values);
+  if (reduction_ == Reduction::mean_with_sample_weight && weight_sum.defined()) {
+    // divide_no_nan: a zero weight sum gives 0.
+    Tensor total = ops::sum(values);
+    Tensor safe = ops::where(ops::equal(weight_sum, ops::zeros_like(weight_sum)), ops::ones_like(weight_sum), weight_sum);
+    return ops::where(ops::equal(weight_sum, ops::zeros_like(weight_sum)), ops::zeros_like(total), total / safe);
+  }
   return ops::mean(values);
 }
 

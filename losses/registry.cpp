@@ -6,19 +6,22 @@
 #include "keras/registry.hpp"
 
 namespace keras::losses {
-namespace {
 using json = nlohmann::json;
 
-LossOptions loss_options(const json& c) {
+LossOptions loss_options_from(const json& c) {
   LossOptions o;
-  const std::string r = c.value("reduction", json("sum_over_batch_size")).is_string()
-                            ? c.value("reduction", std::string("sum_over_batch_size"))
-                            : "sum_over_batch_size";
-  if (r == "sum") o.reduction = Reduction::sum;
-  else if (r == "none") o.reduction = Reduction::none;
   o.name = c.value("name", json("")).is_string() ? c.value("name", std::string()) : "";
+  // Keras writes null for reduction=None, which means "none".
+  const json r = c.value("reduction", json("sum_over_batch_size"));
+  KERAS_CHECK(r.is_string() || r.is_null(), ValueError, "Loss ", o.name, ": `reduction` must be a string; received ",
+              r.dump());
+  o.reduction = r.is_null() ? Reduction::none : parse_reduction(r.get<std::string>(), o.name.empty() ? "loss" : o.name);
   return o;
 }
+
+namespace {
+
+LossOptions loss_options(const json& c) { return loss_options_from(c); }
 
 CrossentropyOptions xent_options(const json& c) {
   LossOptions b = loss_options(c);
@@ -30,6 +33,11 @@ CrossentropyOptions xent_options(const json& c) {
   o.name = b.name;
   return o;
 }
+
+// Registers the losses of losses_more.hpp (registry_more.cpp).
+}  // namespace
+void add_more_losses(registry::Registry<LossFactory>& reg);
+namespace {
 
 registry::Registry<LossFactory>& table() {
   static registry::Registry<LossFactory>& r = []() -> registry::Registry<LossFactory>& {
@@ -49,6 +57,7 @@ registry::Registry<LossFactory>& table() {
          }},
     };
     for (const auto& [name, f] : builtins) reg.add(name, f, /*builtin=*/true);
+    add_more_losses(reg);
     return reg;
   }();
   return r;
@@ -66,6 +75,29 @@ std::string class_of(const std::string& name) {
       {"binary_crossentropy", "BinaryCrossentropy"},
       {"categorical_crossentropy", "CategoricalCrossentropy"},
       {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"},
+      {"mape", "MeanAbsolutePercentageError"},
+      {"MAPE", "MeanAbsolutePercentageError"},
+      {"mean_absolute_percentage_error", "MeanAbsolutePercentageError"},
+      {"msle", "MeanSquaredLogarithmicError"},
+      {"MSLE", "MeanSquaredLogarithmicError"},
+      {"mean_squared_logarithmic_error", "MeanSquaredLogarithmicError"},
+      {"huber", "Huber"},
+      {"huber_loss", "Huber"},
+      {"log_cosh", "LogCosh"},
+      {"logcosh", "LogCosh"},
+      {"hinge", "Hinge"},
+      {"squared_hinge", "SquaredHinge"},
+      {"categorical_hinge", "CategoricalHinge"},
+      {"kl_divergence", "KLDivergence"},
+      {"kld", "KLDivergence"},
+      {"KLD", "KLDivergence"},
+      {"kullback_leibler_divergence", "KLDivergence"},
+      {"poisson", "Poisson"},
+      {"cosine_similarity", "CosineSimilarity"},
+      {"binary_focal_crossentropy", "BinaryFocalCrossentropy"},
+      {"categorical_focal_crossentropy", "CategoricalFocalCrossentropy"},
+      {"dice", "Dice"},
+      {"tversky", "Tversky"},
   };
   const auto dot = name.rfind('.');  // "keras.losses.mse"
   const std::string key = dot == std::string::npos ? name : name.substr(dot + 1);
@@ -77,7 +109,10 @@ std::string class_of(const std::string& name) {
 std::vector<std::string> known_names() {
   std::vector<std::string> names = table().names();
   for (const char* a : {"mse", "mae", "mean_squared_error", "mean_absolute_error", "binary_crossentropy",
-                        "categorical_crossentropy", "sparse_categorical_crossentropy"})
+                        "categorical_crossentropy", "sparse_categorical_crossentropy", "mape", "msle", "huber",
+                        "log_cosh", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "kld", "poisson",
+                        "cosine_similarity", "binary_focal_crossentropy", "categorical_focal_crossentropy", "dice",
+                        "tversky"})
     names.push_back(a);
   return names;
 }
@@ -88,7 +123,14 @@ LossFactory factory(const std::string& name) {
 }
 }  // namespace
 
-std::shared_ptr<Loss> get(const std::string& name) { return factory(name)(json::object()); }
+std::shared_ptr<Loss> get(const std::string& name) {
+  // Keras names a loss given by its function name after the function
+  // ("huber"), where that differs from the class's default ("huber_loss").
+  const auto dot = name.rfind('.');
+  if ((dot == std::string::npos ? name : name.substr(dot + 1)) == "huber")
+    return factory(name)(json{{"name", "huber"}});
+  return factory(name)(json::object());
+}
 
 std::shared_ptr<Loss> deserialize(const json& j) {
   if (j.is_string()) return get(j.get<std::string>());

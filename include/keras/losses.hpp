@@ -14,7 +14,12 @@
 
 namespace keras::losses {
 
-enum class Reduction { sum_over_batch_size, sum, none };
+// Keras's reduction strings; "mean" is "sum_over_batch_size", and
+// "mean_with_sample_weight" divides the weighted sum by the sum of the weights.
+enum class Reduction { sum_over_batch_size, sum, none, mean, mean_with_sample_weight };
+// "sum_over_batch_size", ...; parse_reduction raises ValueError naming `loss`.
+const char* reduction_name(Reduction r);
+Reduction parse_reduction(const std::string& s, const std::string& loss);
 
 class Loss {
  public:
@@ -136,3 +141,5 @@ void register_loss(const std::string& class_name, LossFactory factory, bool repl
 std::vector<std::string> registered_losses();
 
 }  // namespace keras::losses
+
+#include "keras/losses_more.hpp"

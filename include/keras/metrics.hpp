@@ -8,6 +8,8 @@
 #include <vector>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "keras/tensor.hpp"
 
 namespace keras::losses {
@@ -24,6 +26,12 @@ class Metric {
                             const Tensor& sample_weight = Tensor()) = 0;
   virtual double result() const = 0;
   virtual void reset_state() = 0;
+  // Every value of a metric with several (one per threshold or class);
+  // one-valued metrics return {result()}.
+  virtual std::vector<double> result_values() const { return {result()}; }
+  // Keras's config: {"name": ..., "dtype": "float32", and the metric's own
+  // arguments}.
+  virtual nlohmann::json get_config() const;
   // Log key: "accuracy", "sparse_categorical_accuracy", "mae", ...
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
@@ -115,3 +123,5 @@ void register_metric(const std::string& name, MetricFactory factory, bool replac
 std::vector<std::string> registered_metrics();
 
 }  // namespace keras::metrics
+
+#include "keras/metrics_more.hpp"

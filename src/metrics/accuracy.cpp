@@ -102,6 +102,10 @@ std::shared_ptr<Metric> make() {
   return std::make_shared<M>();
 }
 
+}  // namespace
+void add_more_metrics(registry::Registry<MetricFactory>& reg);  // registry_more.cpp
+namespace {
+
 // Keras's function names, their short aliases and the class names;
 // "accuracy" / "acc" are resolved from the shapes in get().
 registry::Registry<MetricFactory>& table() {
@@ -124,6 +128,7 @@ registry::Registry<MetricFactory>& table() {
         {"MeanAbsoluteError", make<MeanAbsoluteError>},
     };
     for (const auto& [name, f] : builtins) reg.add(name, f, /*builtin=*/true);
+    add_more_metrics(reg);
     return reg;
   }();
   return r;

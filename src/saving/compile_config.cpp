@@ -28,7 +28,20 @@ json loss_json(const losses::Loss& loss) {
   return {{"module", "keras.losses"}, {"class_name", loss.class_name()}, {"config", c}, {"registered_name", nullptr}};
 }
 
-std::string metric_name(const MetricArg& m) { return m.metric ? m.metric->name() : m.name; }
+// A metric given by name is saved as the name; a metric object of a class
+// with arguments (Precision, AUC, F1Score, ...) as Keras serializes it.
+// The training loop names a metric of output "probs" "probs_auc" in the
+// logs; its config keeps the metric's own name ("auc"), as Keras's does.
+json metric_name(const MetricArg& m, const std::string& prefix = "") {
+  if (!m.metric) return m.name;
+  json c = m.metric->get_config();
+  const std::string n = c.value("name", std::string());
+  if (!prefix.empty() && n.size() > prefix.size() && n.rfind(prefix, 0) == 0) c["name"] = n.substr(prefix.size());
+  json j = {{"module", "keras.metrics"}, {"class_name", m.metric->class_name()}, {"config", c},
+            {"registered_name", nullptr}};
+  if (metrics::deserialize(j)) return j;
+  return m.metric->name();
+}
 
 json base_config(const Model& model, const CompileState& s) {
   std::size_t n = s.losses.size();
@@ -45,7 +58,7 @@ json base_config(const Model& model, const CompileState& s) {
       loss.push_back(loss_json(*s.losses[i]));
       json mi = json::array();
       if (i < s.metric_args.size())
-        for (auto& m : s.metric_args[i]) mi.push_back(metric_name(m));
+        for (auto& m : s.metric_args[i]) mi.push_back(metric_name(m, i < s.prefixes.size() ? s.prefixes[i] : ""));
       metrics.push_back(mi);
     }
   }
@@ -68,6 +81,8 @@ bool metric_known(const std::string& name) {
 
 MetricArg metric_from_config(const json& j) {
   if (j.is_string()) return MetricArg(j.get<std::string>());
+  if (j.is_object() && j.contains("class_name"))
+    if (auto m = metrics::deserialize(j)) return MetricArg(m);
   // A serialized metric object: its name resolves like the string would.
   if (j.is_object() && j.contains("config") && j["config"].is_object() && j["config"].contains("name")) {
     // tf.keras 2 names a wrapped metric of a multi-output model after its
