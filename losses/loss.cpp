@@ -63,6 +63,8 @@ Reduction parse_reduction(const std::string& s, const std::string& loss) {
   for (Reduction r : {Reduction::sum_over_batch_size, Reduction::sum, Reduction::none, Reduction::mean,
                       Reduction::mean_with_sample_weight})
     if (s == reduction_name(r)) return r;
+  // tf.keras 2's "auto" (its files say so) is the batch mean.
+  if (s == "auto") return Reduction::sum_over_batch_size;
   throw ValueError(keras::detail::cat(loss, ": invalid value for argument `reduction`; expected one of "
                                       "sum_over_batch_size, sum, none, mean, mean_with_sample_weight. Received: "
                                       "reduction=", s));

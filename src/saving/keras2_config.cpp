@@ -93,8 +93,32 @@ void refuse_keras2_only(const std::string& cls, const json& c) {
                        " is not supported; received " + c[k].dump());
 }
 
-// A Keras 3 {"args": [...], "kwargs": {...}} node as [[layer, node, tensor, {}], ...].
-json node_to_keras2(const json& node) {
+// tf.keras 2 passes a call's second and later tensors by keyword: the
+// names, per class, of Keras 3's positional arguments after the first.
+const std::vector<std::string>& keyword_positionals(const std::string& cls) {
+  static const std::vector<std::string> mha{"value", "key"}, none;
+  return cls == "MultiHeadAttention" ? mha : none;
+}
+
+// Keras 3's {"class_name": "__keras_tensor__", ...} arguments (nested in
+// lists too) as tf.keras 2's [layer, node, tensor] triples.
+json tensors_to_keras2(const json& a) {
+  if (a.is_array()) {
+    json r = json::array();
+    for (auto& x : a) r.push_back(tensors_to_keras2(x));
+    return r;
+  }
+  if (a.is_object() && a.value("class_name", "") == "__keras_tensor__") {
+    const json& h = a["config"]["keras_history"];
+    return json::array({h[0], h[1], h[2]});
+  }
+  return a;
+}
+
+// A Keras 3 {"args": [...], "kwargs": {...}} node as
+// [[layer, node, tensor, kwargs], ...]: the first argument's tensors, with the
+// call's keyword arguments on the first of them.
+json node_to_keras2(const json& node, const std::string& cls) {
   json refs = json::array();
   std::function<void(const json&)> collect = [&](const json& a) {
     if (a.is_array()) {
@@ -104,8 +128,42 @@ json node_to_keras2(const json& node) {
       refs.push_back({h[0], h[1], h[2], json::object()});
     }
   };
-  if (node.is_object() && node.contains("args") && !node["args"].empty()) collect(node["args"][0]);
+  if (!node.is_object() || !node.contains("args") || node["args"].empty()) return refs;
+  collect(node["args"][0]);
+  json kwargs = json::object();
+  const auto& names = keyword_positionals(cls);
+  for (std::size_t i = 1; i < node["args"].size() && i - 1 < names.size(); ++i)
+    kwargs[names[i - 1]] = tensors_to_keras2(node["args"][i]);
+  if (node.contains("kwargs") && node["kwargs"].is_object())
+    for (auto& [k, v] : node["kwargs"].items()) kwargs[k] = tensors_to_keras2(v);
+  if (!refs.empty()) refs[0][3] = kwargs;
   return refs;
+}
+
+// tf.keras 2's MultiHeadAttention rebuilds from query_shape / value_shape /
+// key_shape in its config; Keras 3 keeps them in build_config.
+void shapes_to_keras2_config(json& l) {
+  if (l.value("class_name", "") != "MultiHeadAttention" || !l.contains("config")) return;
+  if (!l.contains("build_config")) l["build_config"] = json::object();
+  const json& b = l["build_config"];
+  if (!b.is_object() || !b.contains("shapes_dict"))
+    throw ValueError("Layer \"" + l.value("name", std::string("?")) +
+                     "\" (MultiHeadAttention) has no recorded query/value shapes, and tf.keras 2's form of the layer "
+                     "needs them: the tf.keras 2 format does not have an equivalent without them; save it in the "
+                     "Keras 3 format");
+  const json& d = b["shapes_dict"];
+  for (const char* k : {"query_shape", "value_shape", "key_shape"})
+    l["config"][k] = d.contains(k) ? d[k] : json(nullptr);
+}
+
+// Keras 3's initializer class names tf.keras 2 knows under another name.
+void initializers_to_keras2(json& j) {
+  if (j.is_array()) {
+    for (auto& x : j) initializers_to_keras2(x);
+  } else if (j.is_object()) {
+    if (j.contains("class_name") && j["class_name"] == "OrthogonalInitializer") j["class_name"] = "Orthogonal";
+    for (auto& [k, v] : j.items()) initializers_to_keras2(v);
+  }
 }
 
 void layer_to_keras2(const std::string& cls, json& c) {
@@ -121,6 +179,9 @@ void layer_to_keras2(const std::string& cls, json& c) {
     if (!c.contains("ragged")) c["ragged"] = false;
   }
   for (const char* k : {"synchronized", "rms_scaling", "lora_rank", "lora_alpha", "quantization_config"}) c.erase(k);
+  // Keras 3's recurrent layers take a dropout seed; tf.keras 2's do not.
+  static const std::set<std::string> recurrent{"SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"};
+  if (recurrent.count(cls)) c.erase("seed");
   if (c.contains("activation") && c["activation"].is_string()) {
     std::string a = c["activation"];
     if (a == "hard_sigmoid_keras2") {
@@ -135,10 +196,11 @@ void layer_to_keras2(const std::string& cls, json& c) {
     for (auto& l : c["layers"]) {
       l.erase("module");
       l.erase("registered_name");
+      shapes_to_keras2_config(l);
       l.erase("build_config");
       if (l.contains("inbound_nodes")) {
         json nodes = json::array();
-        for (auto& n : l["inbound_nodes"]) nodes.push_back(node_to_keras2(n));
+        for (auto& n : l["inbound_nodes"]) nodes.push_back(node_to_keras2(n, l.value("class_name", "")));
         l["inbound_nodes"] = nodes;
       }
     }
@@ -147,6 +209,7 @@ void layer_to_keras2(const std::string& cls, json& c) {
     for (auto& l : c["layers"]) {
       l.erase("module");
       l.erase("registered_name");
+      shapes_to_keras2_config(l);
       l.erase("build_config");
     }
   }
@@ -185,6 +248,7 @@ json keras2_to_keras3(json entry) {
 
 json keras3_to_keras2(json entry) {
   for_each_layer(entry, [](const std::string& cls, json& c) { layer_to_keras2(cls, c); });
+  initializers_to_keras2(entry);
   entry.erase("module");
   entry.erase("registered_name");
   entry.erase("build_config");

@@ -406,10 +406,13 @@ json functional_config(const Model& model) {
     e["inbound_nodes"] = inbound;
     layers.push_back(std::move(e));
   }
+  // One input or output is written as a bare [layer, node, tensor], as Keras
+  // 3 writes a model built from single tensors (a nested model called on a
+  // tensor then receives a tensor, not a list of one).
   auto endpoints = [&](const std::vector<KerasTensor>& ts) {
     json j = json::array();
     for (auto& t : ts) j.push_back({t.source()->name(), local_index(nodes, t.node().get()), t.tensor_index()});
-    return j;
+    return j.size() == 1 ? j[0] : j;
   };
   return {{"name", model.name()},
           {"trainable", model.trainable()},
