@@ -34,7 +34,8 @@ export ASAN_OPTIONS=detect_leaks=0
 grep -o -E "INFO: fuzzed for [0-9]+ seconds|stat::number_of_executed_units: [0-9]+" "$out/fuzz.log" | tail -n 2 || true
 # A fuzzer that stops before its first input (a static initializer throwing,
 # a missing library) must not pass as "no crash".
-runs="$(grep -o -E "stat::number_of_executed_units: [0-9]+" "$out/fuzz.log" | tail -n 1 | grep -o -E "[0-9]+$" || true)"
+# Executions so far: "#N: cov: ..." status lines in fork mode ("#N NEW ..." otherwise).
+runs="$(grep -o -E "^#[0-9]+" "$out/fuzz.log" | tail -n 1 | tr -d '#' || true)"
 if [[ -z "$runs" || "$runs" -eq 0 ]]; then
   echo "fuzz_load_model: the fuzzer ran no input; the end of its log:"
   tail -n 20 "$out/fuzz.log"
