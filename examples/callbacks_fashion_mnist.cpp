@@ -1,11 +1,15 @@
 // Fashion-MNIST with Keras's everyday callbacks: stop when validation loss
 // stops improving and keep the best weights, save the best model, lower the
-// learning rate on plateaus, and log every epoch to a CSV file.
+// learning rate on plateaus, log every epoch to a CSV file and to
+// TensorBoard, and draw the training curves.
 //
 //   build/examples/callbacks_fashion_mnist [epochs] [train images]   (default 5, all 60000)
 //
-// Writes best.keras (loads in Python Keras) and training_log.csv where it runs.
+// Writes best.keras (loads in Python Keras), training_log.csv, logs/ (open
+// with `tensorboard --logdir logs`) and history.png where it runs.
 #include <keras/keras.hpp>
+#include <keras/plot_history.hpp>
+#include <keras/tensorboard.hpp>
 #include <keras/saving.hpp>
 
 #include <cstdio>
@@ -43,10 +47,11 @@ int main(int argc, char** argv) {
   auto plateau = std::make_shared<cb::ReduceLROnPlateau>(
       cb::ReduceLROnPlateauOptions{.factor = 0.5, .patience = 1, .verbose = 1});
   auto csv = std::make_shared<cb::CSVLogger>("training_log.csv");
+  auto board = std::make_shared<cb::TensorBoard>(cb::TensorBoardOptions{.log_dir = "logs", .histogram_freq = 1});
 
   keras::History history = model.fit(
       x_train, y_train,
-      {.batch_size = 32, .epochs = epochs, .callbacks = {early, checkpoint, plateau, csv}, .validation_split = 0.1});
+      {.batch_size = 32, .epochs = epochs, .callbacks = {early, checkpoint, plateau, csv, board}, .validation_split = 0.1});
 
   const auto& val = history.history["val_loss"];
   std::printf("epochs run: %zu, best epoch: %d (val_loss %.4f)\n", val.size(), early->best_epoch() + 1,
@@ -61,5 +66,7 @@ int main(int argc, char** argv) {
   std::getline(log, header);
   if (!header.empty() && header.back() == '\r') header.pop_back();
   std::cout << "training_log.csv columns: " << header << "\n";
+  keras::utils::plot_history(history, "history.png", {.title = "Fashion-MNIST MLP"});
+  std::cout << "wrote history.png and TensorBoard logs in logs/\n";
   return 0;
 }

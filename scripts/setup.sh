@@ -12,6 +12,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libpng-dev   # TensorBoard event files and images
   doctest-dev                          # tests
   graphviz                             # plot_model renders with Graphviz's dot
+  libcairo2-dev fonts-dejavu-core      # plot_history draws with cairo
   clang libclang-rt-14-dev             # the libFuzzer target on the model loader
   dataset-fashion-mnist                # the examples' data (/usr/share/datasets/fashion-mnist)
   "$@"

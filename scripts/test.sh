@@ -101,6 +101,18 @@ step "example: callbacks_fashion_mnist, 3 epochs on 5000 images"
 check_accuracy callbacks_fashion_mnist "$tmp/callbacks.log" 0.6
 grep -q "^training_log.csv columns: epoch,accuracy,learning_rate,loss,val_accuracy,val_loss$" "$tmp/callbacks.log" ||
   { echo "callbacks_fashion_mnist: unexpected CSV columns"; exit 1; }
+test -s "$tmp/history.png" || { echo "callbacks_fashion_mnist: no history.png"; exit 1; }
+if [[ -n "${KERAS_PYTHON:-}" ]] && "$KERAS_PYTHON" -c "import tensorboard" 2>/dev/null; then
+  # Real Keras loads the best checkpoint; real TensorBoard reads the logs.
+  "$KERAS_PYTHON" "$REPO_ROOT/scripts/check_callbacks_example.py" "$tmp" 2>&1 | grep -v -e "^WARNING" -e absl |
+    tee "$tmp/callbacks_check.log"
+  ours=$(awk '/^best.keras test accuracy/ { print $NF }' "$tmp/callbacks.log")
+  theirs=$(awk '/^keras best.keras test accuracy/ { print $NF }' "$tmp/callbacks_check.log")
+  [[ -n "$ours" && "$ours" == "$theirs" ]] ||
+    { echo "callbacks_fashion_mnist: best.keras accuracy here $ours, in Keras ${theirs:-(not loaded)}"; exit 1; }
+else
+  echo "SKIPPED: best.keras in real Keras and the logs in real TensorBoard (no Keras 3 + tensorboard venv)"
+fi
 step "example: custom_layer"
 "$BUILD_DIR/examples/custom_layer" 200 | tee "$tmp/custom.log"
 step "example: custom_training_loop, 1 epoch on 5000 images"
