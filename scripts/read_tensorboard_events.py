@@ -8,7 +8,8 @@ they wrote):
  "histograms": {tag: [{"step", "min", "max", "num", "sum", "sum_squares",
                        "bucket_limit", "bucket"}]},
  "images": {tag: [{"step", "width", "height", "mode", "pixels"}]},
- "texts": {tag: [[step, text], ...]}}
+ "texts": {tag: [[step, text], ...]},
+ "graph": [{"name", "op", "input", "attr": {key: text}}]   (empty without a graph)}
 
 Needs the PyPI packages tensorboard and pillow (for decoding the PNGs).
 """
@@ -48,6 +49,12 @@ def main(logdir):
         for e in acc.Tensors(tag):
             rows.append([e.step, [s.decode("utf-8") for s in e.tensor_proto.string_val]])
         out["texts"][tag] = rows
+    out["graph"] = []
+    if tags.get("graph"):
+        for n in acc.Graph().node:
+            attr = {k: (v.s.decode("utf-8") if v.HasField("s") else
+                        [[d.size for d in sh.dim] for sh in v.list.shape]) for k, v in n.attr.items()}
+            out["graph"].append({"name": n.name, "op": n.op, "input": list(n.input), "attr": attr})
     json.dump(out, sys.stdout)
 
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "keras/models.hpp"
+#include "model_graph.hpp"
 
 namespace keras::utils {
 namespace {
@@ -51,54 +52,14 @@ std::string model_to_dot(const Model& model, const PlotModelOptions& o) {
   d << "  graph [rankdir=" << (o.rankdir == "LR" ? "LR" : "TB") << ", dpi=" << o.dpi << "];\n";
   d << "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f2f2f2\", fontname=\"Helvetica\"];\n";
   std::map<const layers::Layer*, int> id;
-  auto node_id = [&](const layers::Layer* l) {
-    auto it = id.find(l);
-    if (it != id.end()) return it->second;
-    int n = static_cast<int>(id.size());
-    id[l] = n;
-    return n;
-  };
-  if (model.is_functional()) {
-    for (auto& in : model.inputs()) {
-      auto* l = in.source().get();
-      d << "  n" << node_id(l) << " [label=\"" << (label(*l, {}, in.shape(), o)) << "\"];\n";
-    }
-    // Walk back from the outputs; each layer appears once, edges per call.
-    std::vector<std::shared_ptr<GraphNode>> stack;
-    for (auto& out : model.outputs()) stack.push_back(out.node());
-    std::map<const GraphNode*, bool> seen;
-    std::map<const layers::Layer*, bool> printed;
-    for (auto& in : model.inputs()) printed[in.source().get()] = true;
-    std::vector<std::string> edges;
-    while (!stack.empty()) {
-      auto n = stack.back();
-      stack.pop_back();
-      if (seen[n.get()]) continue;
-      seen[n.get()] = true;
-      auto* l = n->layer.get();
-      int me = node_id(l);
-      bool first = !printed[l];
-      printed[l] = true;
-      if (first && !n->inputs.empty())
-        d << "  n" << me << " [label=\"" << (label(*l, n->inputs[0].shape(), n->output_shapes[0], o)) << "\"];\n";
-      for (auto& in : n->inputs) {
-        edges.push_back("  n" + std::to_string(node_id(in.source().get())) + " -> n" + std::to_string(me) + ";\n");
-        stack.push_back(in.node());
-      }
-    }
-    for (auto it = edges.rbegin(); it != edges.rend(); ++it) d << *it;
-  } else {
-    Shape s = model.input_shape();
-    int prev = -1;
-    for (auto& l : model.layers()) {
-      Shape out = s.empty() ? Shape{} : l->compute_output_shape(s);
-      int me = node_id(l.get());
-      d << "  n" << me << " [label=\"" << (label(*l, s, out, o)) << "\"];\n";
-      if (prev >= 0) d << "  n" << prev << " -> n" << me << ";\n";
-      prev = me;
-      s = out;
-    }
+  auto graph = detail::layer_graph(model);
+  for (const auto& n : graph) {
+    int me = static_cast<int>(id.size());
+    id[n.layer] = me;
+    d << "  n" << me << " [label=\"" << label(*n.layer, n.input_shape, n.output_shape, o) << "\"];\n";
   }
+  for (const auto& n : graph)
+    for (const auto* in : n.inputs) d << "  n" << id.at(in) << " -> n" << id.at(n.layer) << ";\n";
   d << "}\n";
   return d.str();
 }

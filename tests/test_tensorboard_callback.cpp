@@ -210,3 +210,46 @@ TEST_CASE("profiler: nothing is recorded without a session; sessions nest no fur
   keras::profiler::Trace c = keras::profiler::stop();
   CHECK(std::count_if(c.events.begin(), c.events.end(), [](const auto& e) { return e.name == "conv"; }) == 1);
 }
+
+TEST_CASE("TensorBoard callback: the layer graph for TensorBoard's Graphs tab, read by real TensorBoard") {
+  namespace L = keras::layers;
+  keras::Sequential tower({keras::Input({4}), L::Dense(6, "relu", {.name = "hidden"}), L::Dense(3, {}, {.name = "proj"})},
+                          "tower");
+  auto a = keras::Input({4}, "left"), b = keras::Input({4}, "right");
+  auto shared = std::make_shared<L::Dense>(4, "tanh", L::DenseOptions{.name = "shared"});
+  auto joined = L::Concatenate(-1, "join")({tower((*shared)(a)), (*shared)(b)});
+  keras::Model m({a, b}, {L::Dense(1, {}, {.name = "out"})(joined)});
+  m.compile("sgd", "mse");
+  const fs::path dir = cb_temp("graph");
+  auto tb = std::make_shared<cb::TensorBoard>(cb::TensorBoardOptions{.log_dir = dir.string()});
+  m.fit({random_tensor({8, 4}, 1), random_tensor({8, 4}, 2)}, {random_tensor({8, 1}, 3)},
+        {.batch_size = 4, .epochs = 1, .verbose = 0, .callbacks = {tb}});
+  const std::string py = venv_python();
+  if (py.empty()) {
+    MESSAGE("SKIPPED: reading the graph with real TensorBoard: no venv with tensorboard and pillow");
+    fs::remove_all(dir);
+    return;
+  }
+  const json g = read_events(py, dir / "train")["graph"];
+  std::map<std::string, json> node;
+  for (const json& n : g) node[n["name"]] = n;
+  REQUIRE(node.size() == 7);  // left, right, shared, tower/hidden, tower/proj, join, out
+  CHECK(node.at("left")["op"] == "InputLayer");
+  CHECK(node.at("shared")["op"] == "Dense");
+  CHECK(node.at("shared")["input"] == json::array({"left", "right"}));  // one node, both calls
+  CHECK(node.at("shared")["attr"]["activation"] == "tanh");
+  CHECK(node.at("shared")["attr"]["units"] == "4");
+  CHECK(node.at("tower/hidden")["input"] == json::array({"shared"}));
+  CHECK(node.at("tower/proj")["input"] == json::array({"tower/hidden"}));
+  CHECK(node.at("join")["input"] == json::array({"tower/proj", "shared"}));
+  CHECK(node.at("out")["input"] == json::array({"join"}));
+  CHECK(node.at("out")["attr"]["_output_shapes"] == json::array({json::array({-1, 1})}));
+  // write_graph = false writes none.
+  const fs::path none = cb_temp("nograph");
+  auto tb2 = std::make_shared<cb::TensorBoard>(cb::TensorBoardOptions{.log_dir = none.string(), .write_graph = false});
+  m.fit({random_tensor({8, 4}, 1), random_tensor({8, 4}, 2)}, {random_tensor({8, 1}, 3)},
+        {.batch_size = 4, .epochs = 1, .verbose = 0, .callbacks = {tb2}});
+  CHECK(read_events(py, none / "train")["graph"].empty());
+  fs::remove_all(dir);
+  fs::remove_all(none);
+}

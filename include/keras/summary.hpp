@@ -20,6 +20,10 @@
 
 #include "keras/tensor.hpp"
 
+namespace keras {
+class Model;
+}
+
 namespace keras::summary {
 
 class FileWriter {
@@ -41,6 +45,10 @@ class FileWriter {
   void image(const std::string& name, const Tensor& images, std::int64_t step, int max_outputs = 3);
   // A text summary (TensorBoard's Text tab, markdown).
   void text(const std::string& name, const std::string& value, std::int64_t step);
+  // The model's layer graph for TensorBoard's Graphs tab: a node per layer
+  // (its class, its configuration's simple values, its output shape) and
+  // an edge per input, nested models' layers under "model_name/".
+  void graph(const Model& model);
   // Writes what is buffered to the file.
   void flush();
   // The event file's path.

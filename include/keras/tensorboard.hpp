@@ -20,7 +20,7 @@ namespace callbacks {
 struct TensorBoardOptions {
   std::string log_dir = "logs";
   int histogram_freq = 0;    // weight histograms every N epochs (0: never)
-  bool write_graph = true;   // accepted for Keras's signature; no graph is written
+  bool write_graph = true;   // the layer graph in train/, for the Graphs tab
   bool write_images = false; // weights as images, with the histograms
   std::string update_freq = "epoch";  // "epoch", "batch" or a number N of batches (as a string)
   // Train batches (1-based, counted across epochs) to profile: first and

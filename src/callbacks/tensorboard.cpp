@@ -64,6 +64,7 @@ TensorBoard::~TensorBoard() {
 void TensorBoard::on_train_begin(const Logs&) {
   train_ = summary::create_file_writer((fs::path(o_.log_dir) / "train").string());
   val_ = summary::create_file_writer((fs::path(o_.log_dir) / "validation").string());
+  if (o_.write_graph && model()) train_->graph(*model());
   global_batch_ = 0;
 }
 

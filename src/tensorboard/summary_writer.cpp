@@ -13,6 +13,7 @@
 
 #include "event.pb.h"
 #include "keras/summary.hpp"
+#include "tensorboard/graph_def.hpp"
 #include "tensorboard/png_encode.hpp"
 
 namespace keras::summary {
@@ -183,6 +184,12 @@ void FileWriter::text(const std::string& name, const std::string& value, std::in
   t->mutable_tensor_shape();  // a scalar: no dimensions
   t->add_string_val(value);
   impl_->write_event(e, step);
+}
+
+void FileWriter::graph(const Model& model) {
+  pb::Event e;
+  e.set_graph_def(detail::graph_def_bytes(model));
+  impl_->write_event(e, 0);
 }
 
 std::shared_ptr<FileWriter> create_file_writer(const std::string& logdir) {
