@@ -145,7 +145,8 @@ Shape Discretization::compute_output_shape(const Shape& s) const {
 }
 
 nlohmann::json Discretization::get_config() const {
-  nlohmann::json c{{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}};
+  // Keras 3 writes (and its __init__ takes) no "trainable" here.
+  nlohmann::json c{{"name", name_}, {"dtype", "float32"}};
   c["bin_boundaries"] = o_.bin_boundaries ? nlohmann::json(*o_.bin_boundaries) : nlohmann::json();
   c["num_bins"] = o_.num_bins ? nlohmann::json(*o_.num_bins) : nlohmann::json();
   c["epsilon"] = o_.epsilon;

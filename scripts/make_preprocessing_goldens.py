@@ -28,7 +28,8 @@ L = keras.layers
 
 def arr(x):
     x = np.asarray(x)
-    return {"shape": list(x.shape), "data": x.astype("float64").ravel().tolist()}
+    # 8 significant digits: float32 values, small files.
+    return {"shape": list(x.shape), "data": [float("%.8g" % v) for v in x.astype("float64").ravel()]}
 
 
 def image(n, h, w, c, seed=0):
@@ -168,10 +169,11 @@ def main_tf2():
     g["texts"] = texts
     g["fast_texts"] = tf.strings.to_hash_bucket_fast(texts, big).numpy().tolist()
     g["strong_texts"] = tf.strings.to_hash_bucket_strong(texts, big, [11, 22]).numpy().tolist()
-    with open(os.path.join(OUT, "hashing.json"), "w") as f:
-        json.dump(g, f)
     hm = model((4,), [L.Hashing(16, salt=[1, 2])], dtype="int64")
     hm.save(os.path.join(OUT, "hashing_tf2.h5"))
+    g["model_y"] = hm.predict(vals, verbose=0).ravel().tolist()
+    with open(os.path.join(OUT, "hashing.json"), "w") as f:
+        json.dump(g, f)
     save_models("tf2")
 
 
