@@ -58,6 +58,12 @@ json minimal_config(const std::string& cls) {
       {"GaussianNoise", {{"stddev", 0.1}}},
       {"GaussianDropout", {{"rate", 0.1}}},
       {"MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}}},
+      {"Rescaling", {{"scale", 0.5}}}, {"Discretization", {{"num_bins", 3}}},
+      {"CategoryEncoding", {{"num_tokens", 3}}}, {"Hashing", {{"num_bins", 3}}},
+      {"Resizing", {{"height", 2}, {"width", 2}}}, {"CenterCrop", {{"height", 2}, {"width", 2}}},
+      {"RandomCrop", {{"height", 2}, {"width", 2}}}, {"RandomRotation", {{"factor", 0.1}}},
+      {"RandomZoom", {{"height_factor", 0.1}}}, {"RandomTranslation", {{"height_factor", 0.1}, {"width_factor", 0.1}}},
+      {"RandomContrast", {{"factor", 0.1}}}, {"RandomBrightness", {{"factor", 0.1}}},
       {"Lambda", {{"function", "tests>registry_probe"}}},
   };
   auto it = required.find(cls);

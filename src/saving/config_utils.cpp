@@ -120,7 +120,8 @@ bool unsupported(const std::string& class_name, const std::string& key) {
 
 bool keeps_any_dtype(const std::string& class_name) {
   return class_name == "InputLayer" || class_name == "Sequential" || class_name == "Functional" ||
-         class_name == "Model";
+         class_name == "Model" ||
+         class_name == "Hashing" || class_name == "Discretization";  // their dtype: the integer output's
 }
 }  // namespace
 

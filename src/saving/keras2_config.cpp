@@ -5,6 +5,7 @@
 #include <set>
 
 #include "keras/layers/registry.hpp"
+#include "saving/preprocessing_keras2.hpp"
 
 namespace keras::saving {
 namespace {
@@ -179,6 +180,7 @@ void layer_to_keras2(const std::string& cls, json& c) {
     if (!c.contains("ragged")) c["ragged"] = false;
   }
   for (const char* k : {"synchronized", "rms_scaling", "lora_rank", "lora_alpha", "quantization_config"}) c.erase(k);
+  preprocessing_to_keras2(cls, c);
   // Keras 3's recurrent layers take a dropout seed; tf.keras 2's do not.
   static const std::set<std::string> recurrent{"SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"};
   if (recurrent.count(cls)) c.erase("seed");
@@ -241,6 +243,7 @@ json keras2_to_keras3(json entry) {
     // tf.keras 2 fuses BatchNormalization unless told not to (keras2_fused).
     if (cls == "BatchNormalization") c["_keras2_fused"] = !c.contains("fused") || c["fused"] != json(false);
     rename_activation(c, "hard_sigmoid", "hard_sigmoid_keras2");
+    preprocessing_to_keras3(cls, c);
     if (is_model_class(cls)) renumber_nested_nodes(c, -1, true);
   });
   return entry;
