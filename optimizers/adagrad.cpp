@@ -17,7 +17,7 @@ BaseOptions named(BaseOptions b, const char* default_name) {
 }  // namespace
 
 Adagrad::Adagrad(AdagradOptions o)
-    : Optimizer(o.learning_rate, named(o.base, "adagrad")), o_(std::move(o)) {
+    : Optimizer(o.learning_rate, named(o.base, "adagrad"), "Adagrad"), o_(std::move(o)) {
   KERAS_CHECK(o_.initial_accumulator_value >= 0.0, ValueError,
               "Adagrad: `initial_accumulator_value` must be non-negative. Received: "
               "initial_accumulator_value=",

@@ -46,7 +46,7 @@ AdamOptions to_adam(const AdamWOptions& w) {
 }
 }  // namespace
 
-Adam::Adam(AdamOptions o) : Optimizer(o.learning_rate, named(o.base, "adam")), o_(std::move(o)) {
+Adam::Adam(AdamOptions o) : Optimizer(o.learning_rate, named(o.base, "adam"), "Adam"), o_(std::move(o)) {
   check_adam(o_, "Adam");
   decoupled_decay_ = base_.weight_decay.value_or(0.0);
   update_applies_weight_decay_ = true;  // adam_update fuses it
@@ -65,11 +65,11 @@ void Adam::update_step(const Tensor& grad, Variable& var, std::size_t index, dou
   Tensor vel = slots_[n + index].value();
   if (o_.amsgrad) {
     Tensor vhat = slots_[2 * n + index].value();
-    ops::adam_update(v, grad, m, vel, &vhat, lr, o_.beta_1, o_.beta_2, o_.epsilon, iterations_ + 1,
+    ops::adam_update(v, grad, m, vel, &vhat, lr, o_.beta_1, o_.beta_2, o_.epsilon, local_step(),
                      decoupled_decay_);
   } else {
     ops::adam_update(v, grad, m, vel, nullptr, lr, o_.beta_1, o_.beta_2, o_.epsilon,
-                     iterations_ + 1, decoupled_decay_);
+                     local_step(), decoupled_decay_);
   }
 }
 

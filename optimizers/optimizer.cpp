@@ -19,32 +19,47 @@ nlohmann::json optional_json(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-void check_optional_positive(const std::optional<double>& v, const char* arg) {
-  KERAS_CHECK(!v || (std::isfinite(*v) && *v >= 0.0), ValueError, "Optimizer: `", arg,
+nlohmann::json optional_int(const std::optional<std::int64_t>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+void check_optional_positive(const std::optional<double>& v, const char* cls, const char* arg) {
+  KERAS_CHECK(!v || (std::isfinite(*v) && *v >= 0.0), ValueError, cls, ": `", arg,
               "` must be a non-negative number. Received: ", arg, "=", *v);
 }
 
 }  // namespace
 
-Optimizer::Optimizer(LearningRate learning_rate, BaseOptions base)
+Optimizer::Optimizer(LearningRate learning_rate, BaseOptions base, const char* cls)
     : learning_rate_(learning_rate.value), schedule_(std::move(learning_rate.schedule)), base_(std::move(base)) {
-  KERAS_CHECK(schedule_ || (std::isfinite(learning_rate_) && learning_rate_ >= 0.0), ValueError,
-              "Optimizer: `learning_rate` must be a non-negative number. Received: learning_rate=",
-              learning_rate_);
-  check_optional_positive(base_.weight_decay, "weight_decay");
-  check_optional_positive(base_.clipnorm, "clipnorm");
-  check_optional_positive(base_.clipvalue, "clipvalue");
-  check_optional_positive(base_.global_clipnorm, "global_clipnorm");
+  KERAS_CHECK(schedule_ || (std::isfinite(learning_rate_) && learning_rate_ >= 0.0), ValueError, cls,
+              ": `learning_rate` must be a non-negative number. Received: learning_rate=", learning_rate_);
+  check_optional_positive(base_.weight_decay, cls, "weight_decay");
+  check_optional_positive(base_.clipnorm, cls, "clipnorm");
+  check_optional_positive(base_.clipvalue, cls, "clipvalue");
+  check_optional_positive(base_.global_clipnorm, cls, "global_clipnorm");
+  KERAS_CHECK(!base_.loss_scale_factor || (std::isfinite(*base_.loss_scale_factor) && *base_.loss_scale_factor > 0),
+              ValueError, cls, ": `loss_scale_factor` must be a positive number. Received: loss_scale_factor=",
+              optional_json(base_.loss_scale_factor).dump());
+  KERAS_CHECK(!base_.gradient_accumulation_steps || *base_.gradient_accumulation_steps >= 2, ValueError, cls,
+              ": `gradient_accumulation_steps` must be an integer >= 2. Received: gradient_accumulation_steps=",
+              base_.gradient_accumulation_steps.value_or(0));
+  if (base_.use_ema) {
+    KERAS_CHECK(base_.ema_momentum >= 0.0 && base_.ema_momentum <= 1.0, ValueError, cls,
+                ": `ema_momentum` must be in the range [0, 1]. Received: ema_momentum=", base_.ema_momentum);
+    KERAS_CHECK(!base_.ema_overwrite_frequency || *base_.ema_overwrite_frequency >= 1, ValueError, cls,
+                ": `ema_overwrite_frequency` must be an integer >= 1 or None. Received: ema_overwrite_frequency=",
+                base_.ema_overwrite_frequency.value_or(0));
+  }
   // Keras rejects clipnorm together with global_clipnorm and silently lets
   // clipnorm win over clipvalue; we reject every combination instead, since
   // a silently ignored argument is a trap.
   const int n_clip = int(base_.clipnorm.has_value()) + int(base_.clipvalue.has_value()) +
                      int(base_.global_clipnorm.has_value());
-  KERAS_CHECK(n_clip <= 1, ValueError,
-              "Optimizer: only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+  KERAS_CHECK(n_clip <= 1, ValueError, cls,
+              ": only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
               "Received: clipnorm=",
-              optional_json(base_.clipnorm).dump(),
-              ", clipvalue=", optional_json(base_.clipvalue).dump(),
+              optional_json(base_.clipnorm).dump(), ", clipvalue=", optional_json(base_.clipvalue).dump(),
               ", global_clipnorm=", optional_json(base_.global_clipnorm).dump());
 }
 
@@ -68,7 +83,13 @@ void Optimizer::set_learning_rate_schedule(std::shared_ptr<schedules::LearningRa
   schedule_ = std::move(s);
 }
 
-std::vector<Variable> Optimizer::variables() const { return slots_; }
+std::vector<Variable> Optimizer::variables() const {
+  std::vector<Variable> all = ema_;
+  all.insert(all.end(), accum_.begin(), accum_.end());
+  all.insert(all.end(), slots_.begin(), slots_.end());
+  all.insert(all.end(), extra_.begin(), extra_.end());
+  return all;
+}
 
 Variable Optimizer::add_slot(const Variable& like, const std::string& suffix) {
   // Keras: f"{reference_variable.path.replace('/', '_')}_{name}".
@@ -81,6 +102,15 @@ void Optimizer::build(const std::vector<Variable>& vars) {
   if (built_) return;
   autograd::NoGradGuard no_grad;
   slots_.clear();
+  ema_.clear();
+  accum_.clear();
+  extra_.clear();
+  // Keras's base build: every "average" (use_ema), then every
+  // "gradient_accumulator", before the optimizer's own slots.
+  if (base_.use_ema)
+    for (const Variable& v : vars) ema_.push_back(add_slot(v, "average"));
+  if (base_.gradient_accumulation_steps)
+    for (const Variable& v : vars) accum_.push_back(add_slot(v, "gradient_accumulator"));
   for (std::size_t i = 0; i < vars.size(); ++i) build_slots(vars[i], i);
   // build_slots appends each variable's k slots together ([m0, v0, m1, v1]),
   // but Keras creates one kind of slot for every variable before the next
@@ -177,12 +207,35 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
                   shape_str(grads[i].shape()), " but the variable has shape ",
                   shape_str(vars[i].shape()));
 
+  // Keras divides the gradients by loss_scale_factor first.
+  std::vector<Tensor> unscaled;
+  const std::vector<Tensor>* in = &grads;
+  if (base_.loss_scale_factor) {
+    unscaled.resize(grads.size());
+    const double f = *base_.loss_scale_factor;
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      if (grads[i].defined()) unscaled[i] = grads[i] / Tensor::scalar(f, grads[i].dtype(), grads[i].device());
+    in = &unscaled;
+  }
+  std::vector<Tensor> averaged;
+  const bool update = !base_.gradient_accumulation_steps ||
+                      accumulate_gradients(*in, same_vars ? nullptr : &slot_index, averaged);
+  if (update) update_all(averaged.empty() ? *in : averaged, vars, same_vars ? nullptr : &slot_index);
+  if (base_.use_ema) update_moving_averages();
+  // Keras projects every constrained variable after the step.
+  for (const Variable& var : vars)
+    if (const auto& c = var.constraint()) var.assign((*c)(var.value()));
+  ++iterations_;
+}
+
+void Optimizer::update_all(const std::vector<Tensor>& grads, const std::vector<Variable>& vars,
+                           const std::vector<std::size_t>* slot_index) {
   std::vector<Tensor> clipped;
   const std::vector<Tensor>* g = clip_gradients(grads, base_, clipped);
-
   const double lr = learning_rate();
   const double wd = base_.weight_decay.value_or(0.0);
   const bool decay_here = wd > 0.0 && !update_applies_weight_decay_;
+  before_updates();
   for (std::size_t i = 0; i < vars.size(); ++i) {
     const Tensor& gi = (*g)[i];
     if (!gi.defined()) continue;  // Keras filters empty gradients
@@ -195,12 +248,8 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& grads,
       Tensor v = var.value();
       ops::sgd_update(v, v, nullptr, lr * wd, 0.0, false);
     }
-    update_step(gi, var, same_vars ? i : slot_index[i], lr);
+    update_step(gi, var, slot_index ? (*slot_index)[i] : i, lr);
   }
-  // Keras projects every constrained variable after the step.
-  for (const Variable& var : vars)
-    if (const auto& c = var.constraint()) var.assign((*c)(var.value()));
-  ++iterations_;
 }
 
 nlohmann::json Optimizer::get_config() const {
@@ -212,11 +261,11 @@ nlohmann::json Optimizer::get_config() const {
           {"clipnorm", optional_json(base_.clipnorm)},
           {"global_clipnorm", optional_json(base_.global_clipnorm)},
           {"clipvalue", optional_json(base_.clipvalue)},
-          {"use_ema", false},
-          {"ema_momentum", 0.99},
-          {"ema_overwrite_frequency", nullptr},
-          {"loss_scale_factor", nullptr},
-          {"gradient_accumulation_steps", nullptr}};
+          {"use_ema", base_.use_ema},
+          {"ema_momentum", base_.ema_momentum},
+          {"ema_overwrite_frequency", optional_int(base_.ema_overwrite_frequency)},
+          {"loss_scale_factor", optional_json(base_.loss_scale_factor)},
+          {"gradient_accumulation_steps", optional_int(base_.gradient_accumulation_steps)}};
 }
 
 }  // namespace keras::optimizers

@@ -1,10 +1,12 @@
 // Optimizers by name and from their saved configs.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "keras/errors.hpp"
 #include "keras/optimizers.hpp"
+#include "keras/optimizers/extra.hpp"
 #include "keras/registry.hpp"
 
 namespace keras::optimizers {
@@ -21,6 +23,13 @@ std::optional<double> opt(const json& c, const char* key) {
   return c[key].get<double>();
 }
 
+std::optional<std::int64_t> opt_int(const std::string& cls, const json& c, const char* key) {
+  if (!c.contains(key) || c[key].is_null()) return std::nullopt;
+  KERAS_CHECK(c[key].is_number_integer() || (c[key].is_number() && c[key].get<double>() == std::floor(c[key].get<double>())),
+              ValueError, "Optimizer ", cls, ": `", key, "` must be an integer or null; received ", c[key].dump());
+  return static_cast<std::int64_t>(c[key].get<double>());
+}
+
 // The arguments every optimizer config carries: learning rate and BaseOptions.
 struct Common {
   LearningRate lr = 0.001;
@@ -29,10 +38,6 @@ struct Common {
 
 // `lr`: the class's default learning rate, used when the config has none.
 Common common(const std::string& cls, const json& c, LearningRate lr) {
-  KERAS_CHECK(!c.value("use_ema", false), ValueError, "Optimizer ", cls, ": use_ema is not supported; received true");
-  for (const char* k : {"loss_scale_factor", "gradient_accumulation_steps"})
-    KERAS_CHECK(!c.contains(k) || c[k].is_null(), ValueError, "Optimizer ", cls, ": ", k,
-                " is not supported; received ", c[k].dump());
   Common r;
   r.lr = lr;
   if (c.contains("learning_rate")) {
@@ -46,6 +51,11 @@ Common common(const std::string& cls, const json& c, LearningRate lr) {
   r.base.clipnorm = opt(c, "clipnorm");
   r.base.clipvalue = opt(c, "clipvalue");
   r.base.global_clipnorm = opt(c, "global_clipnorm");
+  r.base.use_ema = c.contains("use_ema") && c["use_ema"].is_boolean() && c["use_ema"].get<bool>();
+  if (auto m = opt(c, "ema_momentum")) r.base.ema_momentum = *m;
+  r.base.ema_overwrite_frequency = opt_int(cls, c, "ema_overwrite_frequency");
+  r.base.loss_scale_factor = opt(c, "loss_scale_factor");
+  r.base.gradient_accumulation_steps = opt_int(cls, c, "gradient_accumulation_steps");
   r.base.name = c.value("name", "");
   return r;
 }
@@ -56,6 +66,43 @@ std::shared_ptr<Optimizer> adamw(const json& c) {
   m.base.weight_decay.reset();
   return std::make_shared<AdamW>(AdamWOptions{m.lr, wd, c.value("beta_1", 0.9), c.value("beta_2", 0.999),
                                               c.value("epsilon", 1e-7), c.value("amsgrad", false), m.base});
+}
+
+// Adadelta, Adamax, Nadam, Lion, Ftrl and Adafactor.
+void add_extra_optimizers(registry::Registry<OptimizerFactory>& reg) {
+  reg.add("adadelta", [](const json& c) -> std::shared_ptr<Optimizer> {
+    Common m = common("Adadelta", c, AdadeltaOptions{}.learning_rate);
+    return std::make_shared<Adadelta>(AdadeltaOptions{m.lr, c.value("rho", 0.95), c.value("epsilon", 1e-7), m.base});
+  }, true);
+  reg.add("adamax", [](const json& c) -> std::shared_ptr<Optimizer> {
+    Common m = common("Adamax", c, AdamaxOptions{}.learning_rate);
+    return std::make_shared<Adamax>(AdamaxOptions{m.lr, c.value("beta_1", 0.9), c.value("beta_2", 0.999),
+                                                  c.value("epsilon", 1e-7), m.base});
+  }, true);
+  reg.add("nadam", [](const json& c) -> std::shared_ptr<Optimizer> {
+    Common m = common("Nadam", c, NadamOptions{}.learning_rate);
+    return std::make_shared<Nadam>(NadamOptions{m.lr, c.value("beta_1", 0.9), c.value("beta_2", 0.999),
+                                                c.value("epsilon", 1e-7), m.base});
+  }, true);
+  reg.add("lion", [](const json& c) -> std::shared_ptr<Optimizer> {
+    Common m = common("Lion", c, LionOptions{}.learning_rate);
+    return std::make_shared<Lion>(LionOptions{m.lr, c.value("beta_1", 0.9), c.value("beta_2", 0.99), m.base});
+  }, true);
+  reg.add("ftrl", [](const json& c) -> std::shared_ptr<Optimizer> {
+    Common m = common("Ftrl", c, FtrlOptions{}.learning_rate);
+    return std::make_shared<Ftrl>(FtrlOptions{m.lr, c.value("learning_rate_power", -0.5),
+                                              c.value("initial_accumulator_value", 0.1),
+                                              c.value("l1_regularization_strength", 0.0),
+                                              c.value("l2_regularization_strength", 0.0),
+                                              c.value("l2_shrinkage_regularization_strength", 0.0),
+                                              c.value("beta", 0.0), m.base});
+  }, true);
+  reg.add("adafactor", [](const json& c) -> std::shared_ptr<Optimizer> {
+    Common m = common("Adafactor", c, AdafactorOptions{}.learning_rate);
+    return std::make_shared<Adafactor>(AdafactorOptions{m.lr, c.value("beta_2_decay", -0.8), c.value("epsilon_1", 1e-30),
+                                                        c.value("epsilon_2", 1e-3), c.value("clip_threshold", 1.0),
+                                                        c.value("relative_step", true), m.base});
+  }, true);
 }
 
 registry::Registry<OptimizerFactory>& table() {
@@ -81,6 +128,7 @@ registry::Registry<OptimizerFactory>& table() {
       return std::make_shared<Adagrad>(
           AdagradOptions{m.lr, c.value("initial_accumulator_value", 0.1), c.value("epsilon", 1e-7), m.base});
     }, true);
+    add_extra_optimizers(reg);
     return reg;
   }();
   return r;

@@ -24,7 +24,7 @@ BaseOptions named(BaseOptions b, const char* default_name) {
 }  // namespace
 
 RMSprop::RMSprop(RMSpropOptions o)
-    : Optimizer(o.learning_rate, named(o.base, "rmsprop")), o_(std::move(o)) {
+    : Optimizer(o.learning_rate, named(o.base, "rmsprop"), "RMSprop"), o_(std::move(o)) {
   KERAS_CHECK(o_.rho >= 0.0 && o_.rho < 1.0, ValueError,
               "RMSprop: `rho` must be in [0, 1). Received: rho=", o_.rho);
   KERAS_CHECK(o_.momentum >= 0.0 && o_.momentum <= 1.0, ValueError,

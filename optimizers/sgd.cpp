@@ -18,7 +18,7 @@ BaseOptions named(BaseOptions b, const char* default_name) {
 }
 }  // namespace
 
-SGD::SGD(SGDOptions o) : Optimizer(o.learning_rate, named(o.base, "SGD")), o_(std::move(o)) {
+SGD::SGD(SGDOptions o) : Optimizer(o.learning_rate, named(o.base, "SGD"), "SGD"), o_(std::move(o)) {
   KERAS_CHECK(std::isfinite(o_.momentum) && o_.momentum >= 0.0 && o_.momentum <= 1.0, ValueError,
               "SGD: `momentum` must be a float between [0, 1]. Received: momentum=", o_.momentum);
 }

@@ -137,7 +137,7 @@ struct Trainer {
     Tensors parts;
     Tensor loss = compute_loss(y, r, sw, &parts);
     if (!var_values.empty()) {
-      auto grads = autograd::grad(loss, var_values);
+      auto grads = autograd::grad(s.optimizer->scale_loss(loss), var_values);
       s.optimizer->apply_gradients(grads, vars);
     }
     autograd::NoGradGuard ng;
@@ -417,6 +417,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   t.cache_variables();
   cbs.on_train_begin(Logs{});
   Logs last = t.fit_epochs(Trainer::FitData{x, y, sw, val, n, steps}, o, cbs);
+  if (o.epochs > 0) optimizer().finalize_variable_values(trainable_weights());  // EMA, as Keras
   cbs.on_train_end(last);
   History h = *history;
   return h;

@@ -34,6 +34,17 @@ struct BaseOptions {
   std::optional<double> clipnorm;         // clip each gradient to this L2 norm
   std::optional<double> clipvalue;        // clip each gradient element to [-v, v]
   std::optional<double> global_clipnorm;  // clip all gradients by their joint norm
+  // Exponential moving average of the model variables, updated after every
+  // step (average = m * average + (1 - m) * var, m = 0 on the first step);
+  // every ema_overwrite_frequency steps the variables take the average, and
+  // finalize_variable_values() copies it at the end of fit.
+  bool use_ema = false;
+  double ema_momentum = 0.99;
+  std::optional<std::int64_t> ema_overwrite_frequency;
+  // The trainer multiplies the loss by it; gradients are divided by it.
+  std::optional<double> loss_scale_factor;
+  // Update every N calls with the mean of the N gradients (N >= 2).
+  std::optional<std::int64_t> gradient_accumulation_steps;
   std::string name;
 };
 
@@ -55,12 +66,28 @@ class Optimizer {
   void set_learning_rate_schedule(std::shared_ptr<schedules::LearningRateSchedule> s);
   // The schedule given as learning_rate, or null for a fixed rate.
   const schedules::SchedulePtr& learning_rate_schedule() const { return schedule_; }
+  // Calls of apply_gradients (Keras's saved "iteration" variable).
   std::int64_t iterations() const { return iterations_; }
   void set_iterations(std::int64_t it) { iterations_ = it; }
+  // Updates made: iterations() / gradient_accumulation_steps (Keras's
+  // optimizer.iterations property); update rules use this + 1 as their step.
+  std::int64_t update_iterations() const {
+    return base_.gradient_accumulation_steps ? iterations_ / *base_.gradient_accumulation_steps : iterations_;
+  }
+  const BaseOptions& base_options() const { return base_; }
+  // The loss times loss_scale_factor (the loss itself when unset).
+  Tensor scale_loss(const Tensor& loss) const;
+  // With use_ema, assigns each variable its moving average (fit calls this
+  // at the end of training, as Keras does); otherwise does nothing.
+  void finalize_variable_values(const std::vector<Variable>& vars);
 
-  // Slot variables in Keras's order (e.g. Adam: m and v per model variable),
-  // for saving and restoring optimizer state.
+  // Optimizer variables other than iteration and learning_rate: the EMA
+  // averages, the gradient accumulators, then the slots one kind after the
+  // other (e.g. Adam: every m, then every v), then any extra variables.
   std::vector<Variable> variables() const;
+  // The same variables in Keras 3's creation order (its optimizer.variables
+  // after iteration and learning_rate), as .keras and .h5 files store them.
+  virtual std::vector<Variable> saved_variables() const;
   // Creates slots for `vars` (called on the first apply_gradients).
   void build(const std::vector<Variable>& vars);
   bool built() const { return built_; }
@@ -68,7 +95,8 @@ class Optimizer {
   virtual nlohmann::json get_config() const;
 
  protected:
-  explicit Optimizer(LearningRate learning_rate, BaseOptions base);
+  // `cls`: the class name, for error messages.
+  explicit Optimizer(LearningRate learning_rate, BaseOptions base, const char* cls = "Optimizer");
   // Creates this optimizer's slots for one variable (appending to slots_).
   virtual void build_slots(const Variable& var, std::size_t index) = 0;
   // Updates one variable with its (clipped) gradient at the current lr.
@@ -76,6 +104,14 @@ class Optimizer {
   // Helper for build_slots: a zero variable shaped like `like`, named
   // "<var path>_<suffix>" as Keras names it.
   Variable add_slot(const Variable& like, const std::string& suffix);
+  // Widths of the slot groups Keras creates together (one
+  // add_optimizer_variables call each, interleaved per variable), in order;
+  // e.g. Adam {2} or {2, 1} with amsgrad. Empty: every kind alone.
+  virtual std::vector<std::size_t> slot_groups() const { return {}; }
+  // Called once per update, before update_step for each variable.
+  virtual void before_updates() {}
+  // The update's step number, t = update_iterations() + 1.
+  std::int64_t local_step() const { return update_iterations() + 1; }
 
   double learning_rate_;
   std::shared_ptr<schedules::LearningRateSchedule> schedule_;
@@ -84,9 +120,23 @@ class Optimizer {
   bool built_ = false;
   std::vector<Variable> slots_;
   std::vector<Variable> built_for_;  // the model variables, in order
+  std::vector<Variable> ema_;        // use_ema: "<path>_average" per variable
+  std::vector<Variable> accum_;      // "<path>_gradient_accumulator" per variable
+  std::vector<Variable> extra_;      // other variables (Nadam's u_product, ...)
   // True when update_step applies the decoupled weight decay itself (a fused
   // kernel, as Adam's); otherwise apply_gradients applies it first.
   bool update_applies_weight_decay_ = false;
+
+ private:
+  // Clips, decays and calls update_step for every defined gradient.
+  void update_all(const std::vector<Tensor>& grads, const std::vector<Variable>& vars,
+                  const std::vector<std::size_t>* slot_index);
+  // gradient_accumulation_steps: adds `grads` to the accumulators and returns
+  // false, or on every N-th call fills `averaged` with (g + acc) / N, zeroes
+  // the accumulators and returns true.
+  bool accumulate_gradients(const std::vector<Tensor>& grads, const std::vector<std::size_t>* slot_index,
+                            std::vector<Tensor>& averaged);
+  void update_moving_averages();
 };
 
 struct SGDOptions {
@@ -126,6 +176,9 @@ class Adam : public Optimizer {
  protected:
   void build_slots(const Variable& var, std::size_t index) override;
   void update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) override;
+  std::vector<std::size_t> slot_groups() const override {
+    return o_.amsgrad ? std::vector<std::size_t>{2, 1} : std::vector<std::size_t>{2};
+  }
   AdamOptions o_;
   double decoupled_decay_ = 0.0;  // AdamW
 };

@@ -138,6 +138,7 @@ History DatasetFit::go() {
     cbs.on_epoch_end(epoch, logs);
     last = std::move(logs);
   }
+  if (o.epochs > 0) m.optimizer().finalize_variable_values(m.trainable_weights());  // EMA, as Keras
   cbs.on_train_end(last);
   History h = *history;
   return h;

@@ -36,8 +36,10 @@ void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* 
   s.beta1 = static_cast<float>(beta1);
   s.beta2 = static_cast<float>(beta2);
   s.epsilon = static_cast<float>(epsilon);
-  s.beta1_power = static_cast<float>(std::pow(beta1, static_cast<double>(iteration)));
-  s.beta2_power = static_cast<float>(std::pow(beta2, static_cast<double>(iteration)));
+  // In float32, as Keras computes them: 1 - beta_2^t cancels, so a power
+  // rounded from double differs from Keras's by up to 1e-5 relative.
+  s.beta1_power = std::pow(static_cast<float>(beta1), static_cast<float>(iteration));
+  s.beta2_power = std::pow(static_cast<float>(beta2), static_cast<float>(iteration));
   s.weight_decay = static_cast<float>(weight_decay);
   s.amsgrad = vhat != nullptr;
   be(var).adam_update(var, grad, m, v, vhat, s);

@@ -172,47 +172,25 @@ bool compile_from_config(Model& model, const json& config, const std::string& so
 }
 
 namespace {
-// The slots in Keras 3's file order: every kind of slot of variable 0
-// ("dense_kernel_momentum", "dense_kernel_velocity"), then variable 1, ...
-// Found by name (slots are named "<variable path>_<kind>"), so the order
-// the optimizer keeps them in internally does not matter.
-std::vector<Variable> keras_slot_order(const Model& model) {
-  auto slots = model.optimizer().variables();
-  auto layout = keras3_slot_layout(model);
-  if (layout.empty()) return slots;
-  // variables() holds kind k of variable i at k * n + i.
-  const std::size_t n = model.trainable_weights().size();
-  std::vector<Variable> ordered;
-  for (auto [i, k] : layout) ordered.push_back(slots[k * n + i]);
-  return ordered;
-}
+// The optimizer variables in Keras 3's file order (each optimizer knows its
+// slot groups, EMA averages and accumulators, see saved_variables()).
+std::vector<Variable> keras_slot_order(const Model& model) { return model.optimizer().saved_variables(); }
 }  // namespace
 
 std::vector<std::pair<std::size_t, std::size_t>> keras3_slot_layout(const Model& model) {
   auto slots = model.optimizer().variables();
+  auto saved = model.optimizer().saved_variables();
   auto vars = model.trainable_weights();
-  if (slots.empty() || vars.empty() || slots.size() % vars.size() != 0) return {};
-  const std::size_t n = vars.size(), kinds = slots.size() / n;
-  // The kind names from variable 0's slots ("<path>_momentum", ...).
-  std::string b0 = vars[0].path().empty() ? vars[0].name() : vars[0].path();
-  std::replace(b0.begin(), b0.end(), '/', '_');
-  b0 += "_";
-  std::vector<std::string> names;
-  for (std::size_t k = 0; k < kinds; ++k) {
-    const std::string& s = slots[k * n].name();
-    if (s.rfind(b0, 0) != 0) return {};
-    names.push_back(s.substr(b0.size()));
-  }
-  // Keras 3 creates slots in groups (one add_optimizer_variables call
-  // each), interleaved per variable within a group: Adam's [momentum,
-  // velocity], then amsgrad's [velocity_hat]; RMSprop's velocity, momentum
-  // and average_gradient each alone.
+  if (slots.empty() || vars.empty() || slots.size() % vars.size() != 0 || saved.size() != slots.size()) return {};
+  // variables() holds kind k of variable i at k * n + i; find each saved
+  // variable there (by identity).
+  const std::size_t n = vars.size();
   std::vector<std::pair<std::size_t, std::size_t>> layout;
-  for (std::size_t k = 0; k < kinds;) {
-    std::size_t width = names[k] == "momentum" && k + 1 < kinds && names[k + 1] == "velocity" ? 2 : 1;
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < width; ++j) layout.push_back({i, k + j});
-    k += width;
+  for (const Variable& v : saved) {
+    auto it = std::find(slots.begin(), slots.end(), v);
+    if (it == slots.end()) return {};
+    const auto j = static_cast<std::size_t>(it - slots.begin());
+    layout.push_back({j % n, j / n});
   }
   return layout;
 }
