@@ -217,7 +217,10 @@ struct Trainer {
     for (std::size_t o = 0; o < y.size(); ++o) {
       ys.push_back(y[o].shape());
       ps.push_back(outs[o].shape());
-      if (!ps.back().empty()) ps.back()[0] = y[o].shape()[0];
+      if (ps.back().empty()) return;
+      ps.back()[0] = y[o].shape()[0];
+      for (auto d : ps.back())
+        if (d < 0) return;  // an unknown dimension: resolved from the first batch instead
     }
     detail::resolve_metrics(s, ys, ps);
   }
