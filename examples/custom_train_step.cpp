@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   keras::Model transfer(x, head, "transfer");
   transfer.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
   std::printf("transfer model: %zu trainable weights (the new head)\n", transfer.trainable_weights().size());
-  transfer.fit(x_train, y_train, {.batch_size = 64, .epochs = 1, .verbose = 2});
+  transfer.fit(x_train, y_train, {.batch_size = 64, .epochs = 3, .verbose = 2});
   auto tl = transfer.evaluate(x_test, y_test, {.batch_size = 1000, .verbose = 0});
   std::printf("test accuracy: %.4f\n", tl["accuracy"]);
   return 0;
