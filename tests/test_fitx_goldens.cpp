@@ -6,8 +6,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "saving/h5.hpp"
 #include "test_helpers.hpp"
 
 using keras::Tensor;
@@ -57,6 +59,54 @@ Tensor ctc_labels(const json& c) {
   for (auto& row : c["y_true"])
     for (auto& e : row) v.push_back(e.get<std::int64_t>());
   return Tensor(shape_of(c["y_true"]), v);
+}
+
+// Real Keras 3 loads the two compiled models (scripts/check_compile_in_keras.py)
+// and evaluates them with their compile config: the same log keys and values.
+void check_compiled_in_keras(keras::Model& weighted, keras::Model& iou, const Tensor& x, const Tensor& y,
+                             const Tensor& sw, const Tensor& labels) {
+  std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  const char* env = std::getenv("KERAS_PYTHON");
+  std::string python = env && *env ? env : home + "/.cache/keras.cpp/venv/bin/python";
+  if (!std::filesystem::exists(python)) {
+    std::cerr << "SKIPPED: compile configs in Keras 3 (no Python at " << python << "; set KERAS_PYTHON)\n";
+    return;
+  }
+  auto dir = std::filesystem::temp_directory_path() / ("keras_cc_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  weighted.save((dir / "weighted.keras").string());
+  iou.save((dir / "iou.keras").string());
+  auto f = keras::saving::h5::create_file((dir / "data.h5").string());
+  f.write_dataset("x", x);
+  f.write_dataset("y", y);
+  f.write_dataset("sample_weight", sw);
+  f.write_dataset("labels", labels);
+  keras::saving::h5::close(f);
+  std::string cmd = "KERAS_BACKEND=jax '" + python + "' '" + KERAS_SOURCE_DIR + "/scripts/check_compile_in_keras.py' '" +
+                    dir.string() + "' > '" + (dir / "log.txt").string() + "' 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::ifstream log(dir / "log.txt");
+  INFO(std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>()));
+  REQUIRE(rc == 0);
+  auto read = [&](const char* name) {
+    std::ifstream in(dir / (std::string(name) + ".json"));
+    return json::parse(in);
+  };
+  json wk = read("weighted"), ik = read("iou");
+  CHECK(wk["metrics"] == json::array({"mae", "mse"}));
+  CHECK(wk["weighted_metrics"] == json::array({"mae"}));
+  auto ours = weighted.evaluate(x, y, {.verbose = 0, .sample_weight = sw});
+  CHECK(ours.size() == wk["logs"].size());
+  for (auto& [k, v] : wk["logs"].items()) {
+    INFO(k);
+    REQUIRE(ours.count(k) == 1);
+    CHECK(ours.at(k) == doctest::Approx(v.get<double>()).epsilon(1e-5));
+  }
+  auto iou_ours = iou.evaluate(x, labels, {.verbose = 0});
+  REQUIRE(ik["logs"].contains("mean_io_u"));
+  CHECK(iou_ours.at("mean_io_u") == doctest::Approx(ik["logs"]["mean_io_u"].get<double>()).epsilon(1e-5));
+  CHECK(iou_ours.at("loss") == doctest::Approx(ik["logs"]["loss"].get<double>()).epsilon(1e-5));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
@@ -174,6 +224,7 @@ TEST_CASE("weighted_metrics: fit logs match Keras 3; saved in the compile config
   auto e1 = c.evaluate(x, labels, {.verbose = 0}), e2 = rc.evaluate(x, labels, {.verbose = 0});
   REQUIRE(e2.count("mean_io_u") == 1);
   CHECK(e2.at("mean_io_u") == doctest::Approx(e1.at("mean_io_u")));
+  check_compiled_in_keras(m, rc, x, y, sw, labels);
   std::filesystem::remove(dir2);
   CHECK_THROWS_AS(m.compile({.optimizer = "sgd", .loss = {"mse"}, .weighted_metrics = {{"no_such_metric"}}}),
                   keras::ValueError);
