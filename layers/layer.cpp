@@ -176,6 +176,7 @@ std::vector<KerasTensor> Layer::call_all(const std::vector<KerasTensor>& xs) {
   node->list_call = xs.size() > 1;
   node->node_index = layer->num_nodes_++;
   node->output_shapes = outs;
+  layer->record_node(node);
   std::vector<KerasTensor> r;
   for (std::size_t i = 0; i < outs.size(); ++i) r.emplace_back(outs[i], xs[0].dtype(), node, static_cast<int>(i));
   return r;
@@ -245,6 +246,7 @@ void Layer::check_input(bool ok, const std::string& expected, const Shape& recei
 
 void Layer::set_trainable(bool t) {
   trainable_ = t;  // trainable_weights() filters frozen layers out
+  if (graph_copy_) graph_copy_->set_trainable(t);  // the copy a graph uses (see shared())
   for (auto& sub : sublayers()) sub.layer->set_trainable(t);
 }
 

@@ -98,6 +98,7 @@ std::string class_of(const std::string& name) {
       {"categorical_focal_crossentropy", "CategoricalFocalCrossentropy"},
       {"dice", "Dice"},
       {"tversky", "Tversky"},
+      {"ctc", "CTC"},
   };
   const auto dot = name.rfind('.');  // "keras.losses.mse"
   const std::string key = dot == std::string::npos ? name : name.substr(dot + 1);
@@ -112,7 +113,7 @@ std::vector<std::string> known_names() {
                         "categorical_crossentropy", "sparse_categorical_crossentropy", "mape", "msle", "huber",
                         "log_cosh", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "kld", "poisson",
                         "cosine_similarity", "binary_focal_crossentropy", "categorical_focal_crossentropy", "dice",
-                        "tversky"})
+                        "tversky", "ctc"})
     names.push_back(a);
   return names;
 }

@@ -3,6 +3,7 @@
 
 #include "keras/errors.hpp"
 #include "keras/losses.hpp"
+#include "keras/losses_ctc.hpp"
 #include "keras/registry.hpp"
 
 namespace keras::losses {
@@ -86,6 +87,7 @@ void add_more_losses(registry::Registry<LossFactory>& reg) {
        }},
       {"Dice", [](const json& c) { return std::make_shared<Dice>(overlap(c, "Dice")); }},
       {"Tversky", [](const json& c) { return std::make_shared<Tversky>(overlap(c, "Tversky")); }},
+      {"CTC", plain<CTC>},
   };
   for (const auto& [name, f] : more) reg.add(name, f, /*builtin=*/true);
 }

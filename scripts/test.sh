@@ -118,6 +118,9 @@ step "example: custom_layer"
 step "example: custom_training_loop, 1 epoch on 5000 images"
 "$BUILD_DIR/examples/custom_training_loop" 1 5000 | tee "$tmp/loop.log"
 check_accuracy custom_training_loop "$tmp/loop.log" 0.6
+step "example: custom_train_step, 1 epoch on 5000 images"
+"$BUILD_DIR/examples/custom_train_step" 1 5000 | tee "$tmp/train_step.log"
+check_accuracy custom_train_step "$tmp/train_step.log" 0.6
 
 step "installing to a temporary prefix and building tests/install_project against it"
 cmake --install "$BUILD_DIR" --prefix "$tmp/prefix" >/dev/null

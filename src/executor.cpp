@@ -228,11 +228,11 @@ RunResult Executor::run(const std::vector<Tensor>& xs, bool training) const {
           if (masks.empty()) masks.resize(num_slots_);
           arg_masks.clear();
           for (int a : s.args) arg_masks.push_back(masks[a]);
-          ys = layer.call_masked(args, arg_masks, training);
+          ys = layer.call_masked(args, arg_masks, s.node->training < 0 ? training : s.node->training != 0);
           auto ms = layer.compute_mask(args, arg_masks);
           for (std::size_t j = 0; j < ms.size() && j < s.node->output_shapes.size(); ++j) masks[s.out + j] = ms[j];
         } else {
-          ys = layer.call_all(args, training);
+          ys = layer.call_all(args, s.node->training < 0 ? training : s.node->training != 0);
         }
         KERAS_CHECK(ys.size() == s.node->output_shapes.size(), ValueError, "Layer \"", layer.name(), "\" (",
                     layer.class_name(), ") returned ", ys.size(), " outputs, but its num_outputs() is ",

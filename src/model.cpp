@@ -14,6 +14,7 @@ KerasTensor Input(Shape shape, std::string name, DType dtype) {
   node->layer = layer;
   node->node_index = 0;
   node->output_shapes = {layer->batch_shape()};
+  layer->record_node(node);
   return KerasTensor(layer->batch_shape(), dtype, node);
 }
 

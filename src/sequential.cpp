@@ -71,6 +71,7 @@ void Sequential::add(LayerArg arg) {
     auto node = std::make_shared<GraphNode>();
     node->layer = in;
     node->output_shapes = {in->batch_shape()};
+    in->record_node(node);
     set_input(KerasTensor(in->batch_shape(), in->dtype(), node));
     return;
   }

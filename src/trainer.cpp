@@ -11,6 +11,7 @@
 #include "keras/ops.hpp"
 #include "model_losses.hpp"
 #include "trainer_state.hpp"
+#include "trainer_utils.hpp"
 
 namespace keras {
 
@@ -51,30 +52,37 @@ struct Trainer {
 
   void resolve_metrics(const Tensors& y, const Tensors& y_pred) {
     if (s.metrics_resolved) return;
-    s.metrics.assign(y.size(), {});
-    for (std::size_t o = 0; o < y.size(); ++o)
-      if (o < s.metric_args.size())
-        for (auto& a : s.metric_args[o]) {
-          auto mt = a.metric ? a.metric : metrics::get(a.name, s.losses[o].get(), y[o].shape(), y_pred[o].shape());
-          if (!s.prefixes[o].empty() && mt->name().rfind(s.prefixes[o], 0) != 0) mt->set_name(s.prefixes[o] + mt->name());
-          s.metrics[o].push_back(mt);
-        }
-    s.metrics_resolved = true;
+    std::vector<Shape> ys, ps;
+    for (auto& t : y) ys.push_back(t.shape());
+    for (auto& t : y_pred) ps.push_back(t.shape());
+    detail::resolve_metrics(s, ys, ps);
   }
-
   void reset_metrics() {
     s.loss_tracker.reset_state();
     for (auto& t : s.output_loss_trackers) t->reset_state();
     for (auto& ms : s.metrics)
       for (auto& mt : ms) mt->reset_state();
+    for (auto& ms : s.weighted_metrics)
+      for (auto& mt : ms) mt->reset_state();
+    for (auto& mt : m.metrics()) mt->reset_state();  // a subclass's own trackers
   }
 
+  // The logs a train_step / test_step override returned (custom_logs), or
+  // the compiled trackers' results.
+  bool custom_logs = false, builtin_ran = false;
+  Logs step_logs;
   Logs logs(const std::string& prefix = "") const {
     Logs l;
+    if (custom_logs) {
+      for (auto& [k, v] : step_logs) l[prefix + k] = v;
+      return l;
+    }
     l[prefix + "loss"] = s.loss_tracker.result();
     for (std::size_t o = 0; o < s.output_loss_trackers.size(); ++o)
       l[prefix + s.prefixes[o] + "loss"] = s.output_loss_trackers[o]->result();
     for (auto& ms : s.metrics)
+      for (auto& mt : ms) l[prefix + mt->name()] = mt->result();
+    for (auto& ms : s.weighted_metrics)
       for (auto& mt : ms) l[prefix + mt->name()] = mt->result();
     return l;
   }
@@ -106,14 +114,16 @@ struct Trainer {
   // The weighted total loss; per-output losses go to their trackers.
   Tensor compute_loss(const Tensors& y, const detail::RunResult& r, const Tensor& sw, Tensors* parts) {
     Tensor total;
-    for (std::size_t o = 0; o < y.size(); ++o) {
+    for (std::size_t o = 0; o < y.size() && o < s.losses.size(); ++o) {  // (none: a model compiled without loss)
       const Tensor& mask = r.masks[o];
       Tensor l = (*s.losses[o])(y[o], r.outputs[o], mask.defined() ? masked_weight(mask, sw) : sw, r.logits[o]);
       if (parts) parts->push_back(l);
       if (s.loss_weights[o] != 1.0) l = ops::multiply(l, Tensor::scalar(s.loss_weights[o], float32, l.device()));
       total = total.defined() ? ops::add(total, l) : l;
     }
-    if (Tensor e = extra.total(); e.defined()) total = ops::add(total, e);  // Keras's model.losses
+    if (Tensor e = extra.total(); e.defined()) total = total.defined() ? ops::add(total, e) : e;  // model.losses
+    KERAS_CHECK(total.defined(), ValueError, "Model \"", m.name(), "\" has no loss to compute: compile() was given no "
+                "loss and no layer adds one (give compile a loss, or override train_step / compute_loss)");
     return total;
   }
 
@@ -121,12 +131,106 @@ struct Trainer {
                       const Tensors& y_pred, const Tensor& sw) {
     Tensor n = Tensor::scalar(static_cast<double>(batch), float32, loss.device());
     s.loss_tracker.update(loss.detach(), n);
-    for (std::size_t o = 0; o < s.output_loss_trackers.size(); ++o) s.output_loss_trackers[o]->update(parts[o].detach(), n);
+    if (parts.size() == s.output_loss_trackers.size())  // (a compute_loss override gives no parts)
+      for (std::size_t o = 0; o < parts.size(); ++o) s.output_loss_trackers[o]->update(parts[o].detach(), n);
+    update_compiled_metrics(y, y_pred, sw);
+  }
+  // Plain metrics unweighted, weighted_metrics with sample_weight (Keras).
+  void update_compiled_metrics(const Tensors& y, const Tensors& y_pred, const Tensor& sw) {
     for (std::size_t o = 0; o < s.metrics.size(); ++o)
-      for (auto& mt : s.metrics[o]) mt->update_state(y[o], y_pred[o], sw);
+      for (auto& mt : s.metrics[o]) mt->update_state(y[o], y_pred[o]);
+    for (std::size_t o = 0; o < s.weighted_metrics.size(); ++o)
+      for (auto& mt : s.weighted_metrics[o]) mt->update_state(y[o], y_pred[o], sw);
   }
 
-  void train_step(Tensors x, Tensors y, Tensor sw) {
+  // model.compute_loss (virtual); its default comes back to compute_loss
+  // with the run's logits and masks.
+  Tensor model_loss(const Tensors& x, const Tensors& y, const detail::RunResult& r, const Tensor& sw, Tensors& parts,
+                    bool training) {
+    struct Reset {
+      Trainer* t;
+      ~Reset() { t->current_run = nullptr, t->current_parts = nullptr; }
+    } reset{this};
+    current_run = &r;
+    current_parts = &parts;
+    return m.compute_loss(x, y, r.outputs, sw, training);
+  }
+  static Tensor default_loss(Model& m, const Tensors& y, const Tensors& y_pred, const Tensor& sw) {
+    KERAS_CHECK(m.compiled(), ValueError, "compute_loss: model \"", m.name(), "\" is not compiled; call compile() first");
+    Trainer* t = m.state_->trainer;
+    bool same = t && t->current_run && t->current_run->outputs.size() == y_pred.size();
+    for (std::size_t o = 0; same && o < y_pred.size(); ++o) same = t->current_run->outputs[o].impl() == y_pred[o].impl();
+    if (same) return t->compute_loss(y, *t->current_run, sw, t->current_parts);
+    CompileState& s = *m.state_;  // outside the default step: no logits or masks
+    KERAS_CHECK(s.losses.empty() || (y.size() == s.losses.size() && y_pred.size() == s.losses.size()), ValueError,
+                "compute_loss: model \"", m.name(), "\" has ", s.losses.size(), " losses, received ", y.size(),
+                " targets and ", y_pred.size(), " predictions");
+    Tensor total;
+    for (std::size_t o = 0; o < s.losses.size(); ++o) {
+      Tensor l = (*s.losses[o])(y[o], y_pred[o], sw);
+      if (s.loss_weights[o] != 1.0) l = ops::multiply(l, Tensor::scalar(s.loss_weights[o], float32, l.device()));
+      total = total.defined() ? ops::add(total, l) : l;
+    }
+    for (auto& l : m.losses()) total = total.defined() ? ops::add(total, l) : l;
+    KERAS_CHECK(total.defined(), ValueError, "Model \"", m.name(), "\" has no loss to compute: compile() was given no "
+                "loss and no layer adds one (give compile a loss, or override train_step / compute_loss)");
+    return total;
+  }
+  static void default_step(Model& m, const Tensors& x, const Tensors& y, const Tensor& sw, bool training) {
+    KERAS_CHECK(m.compiled(), ValueError, "You must call compile() before ", training ? "train_step" : "test_step",
+                "() on model \"", m.name(), "\"");
+    if (Trainer* t = m.state_->trainer) {
+      t->builtin_ran = true;
+      return training ? t->builtin_train(x, y, sw) : t->builtin_test(x, y, sw);
+    }
+    Trainer t(m);  // called outside fit / evaluate
+    m.state_->trainer = &t;  // (the destructor clears it)
+    t.builtin_ran = true;
+    if (training) t.cache_variables();
+    training ? t.builtin_train(x, y, sw) : t.builtin_test(x, y, sw);
+  }
+
+  // The model's (virtual) steps; the defaults come back to builtin_*.
+  void train_step(const Tensors& x, const Tensors& y, const Tensor& sw) {
+    s.trainer = this;
+    builtin_ran = false;
+    if (!s.metrics_resolved) presolve_metrics(y);
+    Logs r = m.train_step(x, y, sw);
+    custom_logs = !builtin_ran || !r.empty();  // (the default step returns no logs)
+    if (custom_logs) step_logs = std::move(r);
+  }
+  void test_step(const Tensors& x, const Tensors& y, const Tensor& sw) {
+    s.trainer = this;
+    builtin_ran = false;
+    if (!s.metrics_resolved) presolve_metrics(y);
+    autograd::NoGradGuard ng;
+    Logs r = m.test_step(x, y, sw);
+    custom_logs = !builtin_ran || !r.empty();  // (the default step returns no logs)
+    if (custom_logs) step_logs = std::move(r);
+  }
+  // Metrics resolved from the graph's output shapes before the first step,
+  // so that a custom step sees them in model.metrics().
+  void presolve_metrics(const Tensors& y) {
+    auto& outs = m.outputs();
+    if (outs.size() != y.size()) return;
+    std::vector<Shape> ys, ps;
+    for (std::size_t o = 0; o < y.size(); ++o) {
+      ys.push_back(y[o].shape());
+      ps.push_back(outs[o].shape());
+      if (ps.back().empty()) return;
+      ps.back()[0] = y[o].shape()[0];
+      for (auto d : ps.back())
+        if (d < 0) return;  // an unknown dimension: resolved from the first batch instead
+    }
+    detail::resolve_metrics(s, ys, ps);
+  }
+  ~Trainer() {
+    if (s.trainer == this) s.trainer = nullptr;
+  }
+  const detail::RunResult* current_run = nullptr;  // the builtin step's run, for compute_loss
+  Tensors* current_parts = nullptr;
+
+  void builtin_train(Tensors x, Tensors y, Tensor sw) {
     Device d = var_values.empty() ? device() : var_values[0].device();
     to_device(x, d);
     to_device(y, d);
@@ -135,7 +239,7 @@ struct Trainer {
     Tensors& y_pred = r.outputs;
     resolve_metrics(y, y_pred);
     Tensors parts;
-    Tensor loss = compute_loss(y, r, sw, &parts);
+    Tensor loss = model_loss(x, y, r, sw, parts, true);
     if (!var_values.empty()) {
       auto grads = autograd::grad(s.optimizer->scale_loss(loss), var_values);
       s.optimizer->apply_gradients(grads, vars);
@@ -145,7 +249,7 @@ struct Trainer {
     update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
 
-  void test_step(Tensors x, Tensors y, Tensor sw) {
+  void builtin_test(Tensors x, Tensors y, Tensor sw) {
     autograd::NoGradGuard ng;
     Device d = device();
     to_device(x, d);
@@ -154,7 +258,7 @@ struct Trainer {
     detail::RunResult r = run(x, false);
     resolve_metrics(y, r.outputs);
     Tensors parts;
-    Tensor loss = compute_loss(y, r, sw, &parts);
+    Tensor loss = model_loss(x, y, r, sw, parts, false);
     const Tensors& y_pred = r.outputs;
     update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
   }
@@ -175,75 +279,7 @@ struct Trainer {
   std::shared_ptr<data::detail::Feed> val_feed;  // validation_data given as a Dataset
 };
 
-namespace {
-
-void check_data(const Model& m, const char* fn, const Tensors& x, const Tensors& y, bool need_y) {
-  KERAS_CHECK(!x.empty(), ValueError, fn, ": x is empty");
-  std::size_t nin = m.is_functional() ? m.inputs().size() : 1;
-  KERAS_CHECK(x.size() == nin, ValueError, fn, ": model \"", m.name(), "\" expects ", nin, " inputs, received ",
-              x.size());
-  if (need_y) {
-    KERAS_CHECK(y.size() == static_cast<std::size_t>(m.num_outputs()), ValueError, fn, ": model \"", m.name(), "\" has ", m.num_outputs(),
-                " outputs, received ", y.size(), " targets");
-  }
-  std::int64_t n = -1;
-  auto check = [&](const Tensor& t, const char* what, std::size_t i) {
-    KERAS_CHECK(t.defined(), ValueError, fn, ": ", what, "[", i, "] is undefined");
-    KERAS_CHECK(t.ndim() >= 1 && t.shape()[0] > 0, ValueError, fn, ": ", what,
-                " must have at least one sample, received shape ", shape_str(t.shape()));
-    if (n < 0) n = t.shape()[0];
-    KERAS_CHECK(t.shape()[0] == n, ValueError, fn,
-                ": x and y must have the same number of samples, received x of shape ", shape_str(x[0].shape()),
-                " and ", what, " of shape ", shape_str(t.shape()));
-    KERAS_CHECK(!ops::any_nonfinite(t), ValueError, fn, ": ", what, " contains NaN or infinite values (shape ",
-                shape_str(t.shape()), ")");
-  };
-  for (std::size_t i = 0; i < x.size(); ++i) check(x[i], "x", i);
-  for (std::size_t i = 0; i < y.size(); ++i) check(y[i], "y", i);
-}
-
-// Per-sample weights from class_weight (labels as integers or one-hot rows).
-Tensor class_weights(const std::map<int, double>& cw, const Tensor& y) {
-  Tensor labels = y.ndim() >= 2 && y.shape(-1) > 1 ? ops::argmax(y, -1) : ops::cast(ops::reshape(y, {y.shape()[0]}), int64);
-  auto lv = labels.to_vector<std::int64_t>();
-  std::vector<float> w(lv.size());
-  for (std::size_t i = 0; i < lv.size(); ++i) {
-    auto it = cw.find(static_cast<int>(lv[i]));
-    KERAS_CHECK(it != cw.end(), ValueError, "fit: class_weight has no entry for class ", lv[i]);
-    w[i] = static_cast<float>(it->second);
-  }
-  return Tensor({static_cast<std::int64_t>(w.size())}, w).to(y.device());
-}
-
-Tensor rows(const Tensor& t, const Tensor& idx, std::int64_t b, std::int64_t e) {
-  if (!t.defined()) return t;
-  return idx.defined() ? ops::take(t, idx.slice(b, e), 0) : t.slice(b, e);
-}
-
-void rows(const Tensors& ts, const Tensor& idx, std::int64_t b, std::int64_t e, Tensors& out) {
-  out.resize(ts.size());
-  for (std::size_t i = 0; i < ts.size(); ++i) out[i] = rows(ts[i], idx, b, e);
-}
-
-Tensors slice_all(const Tensors& ts, std::int64_t b, std::int64_t e) {
-  Tensors r;
-  for (auto& t : ts) r.push_back(t.slice(b, e));
-  return r;
-}
-
-int resolve_verbose(int v) { return v < 0 ? 1 : v; }
-
-callbacks::CallbackList make_callbacks(Model* m, const std::vector<std::shared_ptr<callbacks::Callback>>& user,
-                                       int verbose, std::shared_ptr<History> history) {
-  callbacks::CallbackList cl;
-  for (auto& c : user) cl.append(c);
-  if (history) cl.append(history);
-  if (verbose) cl.append(std::make_shared<callbacks::ProgbarLogger>());
-  cl.set_model(m);
-  return cl;
-}
-
-}  // namespace
+using namespace detail::trainer_utils;
 
 bool Model::compiled() const { return state_ && state_->optimizer; }
 
@@ -255,31 +291,9 @@ void Model::compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg>
 
 void Model::compile(OptimizerArg optimizer, std::vector<LossArg> losses, std::vector<std::vector<MetricArg>> metrics,
                     std::vector<double> loss_weights) {
-  KERAS_CHECK(optimizer.ptr, ValueError, "compile: optimizer is null");
-  std::size_t nout = static_cast<std::size_t>(num_outputs());
-  KERAS_CHECK(losses.size() == nout, ValueError, "compile: model \"", name_, "\" has ", nout,
-              " outputs, received ", losses.size(), " losses");
-  KERAS_CHECK(metrics.empty() || metrics.size() == nout, ValueError, "compile: model \"", name_, "\" has ", nout,
-              " outputs, received metrics for ", metrics.size());
-  KERAS_CHECK(loss_weights.empty() || loss_weights.size() == nout, ValueError, "compile: model \"", name_, "\" has ",
-              nout, " outputs, received ", loss_weights.size(), " loss_weights");
-  auto st = std::make_shared<CompileState>();
-  st->optimizer = std::move(optimizer.ptr);
-  for (auto& l : losses) {
-    KERAS_CHECK(l.ptr, ValueError, "compile: loss is null");
-    st->losses.push_back(std::move(l.ptr));
-  }
-  st->loss_weights = loss_weights.empty() ? std::vector<double>(nout, 1.0) : loss_weights;
-  st->metric_args = std::move(metrics);
-  st->metric_args.resize(nout);
-  auto names = output_names();
-  for (std::size_t o = 0; o < nout; ++o) {
-    st->prefixes.push_back(nout > 1 ? names[o] + "_" : "");
-    if (nout > 1) st->output_loss_trackers.push_back(std::make_shared<metrics::Mean>(names[o] + "_loss"));
-    for (auto& a : st->metric_args[o])
-      if (!a.metric) metrics::get(a.name, st->losses[o].get(), {-1, 2}, {-1, 2});  // unknown names fail here
-  }
-  state_ = std::move(st);
+  KERAS_CHECK(losses.size() == static_cast<std::size_t>(num_outputs()), ValueError, "compile: model \"", name_,
+              "\" has ", num_outputs(), " outputs, received ", losses.size(), " losses");
+  compile(CompileOptions{std::move(optimizer), std::move(losses), std::move(metrics), std::move(loss_weights), {}});
 }
 
 optimizers::Optimizer& Model::optimizer() const {
@@ -353,8 +367,9 @@ Logs Trainer::fit_epochs(const FitData& d, const FitOptions& o, callbacks::Callb
     }
     Logs l = logs();
     // A callback that stopped training (TerminateOnNaN) has dealt with it.
-    KERAS_CHECK(m.stop_training || std::isfinite(l["loss"]), RuntimeError, "fit: the loss of model \"", m.name(),
-                "\" became ", l["loss"], " in epoch ", epoch + 1, " (check the learning rate and the input data)");
+    auto li = l.find("loss");
+    KERAS_CHECK(m.stop_training || li == l.end() || std::isfinite(li->second), RuntimeError, "fit: the loss of model \"",
+                m.name(), "\" became ", li->second, " in epoch ", epoch + 1, " (check the learning rate and the input data)");
     if (d.val.defined() && (epoch + 1 - o.initial_epoch) % std::max(1, o.validation_freq) == 0)
       for (auto& [k, v] : validate(d.val, o.validation_batch_size > 0 ? o.validation_batch_size : o.batch_size, cbs))
         l[k] = v;
@@ -477,7 +492,7 @@ Tensors Model::predict(const Tensors& x, PredictOptions o) {
     cbs.on_predict_batch_begin(step, empty);
     Tensors xb = slice_all(x, b, e);
     Trainer::to_device(xb, d);
-    Tensors outs = call_all(xb, false);
+    Tensors outs = predict_step(xb);
     parts.resize(outs.size());
     for (std::size_t i = 0; i < outs.size(); ++i) parts[i].push_back(outs[i]);
     cbs.on_predict_batch_end(step, empty);
@@ -516,6 +531,16 @@ Tensor Model::predict_on_batch(const Tensor& x) {
   check_data(*this, "predict_on_batch", {x}, {}, false);
   autograd::NoGradGuard ng;
   return call(x, false);
+}
+
+void detail::builtin_train_step(Model& m, const Tensors& x, const Tensors& y, const Tensor& sw) {
+  Trainer::default_step(m, x, y, sw, true);
+}
+void detail::builtin_test_step(Model& m, const Tensors& x, const Tensors& y, const Tensor& sw) {
+  Trainer::default_step(m, x, y, sw, false);
+}
+Tensor detail::builtin_compute_loss(Model& m, const Tensors& y, const Tensors& y_pred, const Tensor& sw) {
+  return Trainer::default_loss(m, y, y_pred, sw);
 }
 
 // The steps for the loops over Datasets (src/data/fit_dataset.cpp).

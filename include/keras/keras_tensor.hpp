@@ -49,6 +49,7 @@ struct GraphNode {
   bool list_call = false;           // called on a list (merge layers), even of one tensor
   int node_index = 0;               // which call of `layer` this is (shared layers)
   std::vector<Shape> output_shapes; // one per output, batch dimension (-1) first
+  int training = -1;                // a fixed training flag (layer(x, training=false)): -1 none, 0, 1
 };
 
 }  // namespace keras

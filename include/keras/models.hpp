@@ -132,6 +132,20 @@ struct PredictOptions {
   std::int64_t steps = -1;  // batches to predict (-1: all)
 };
 
+// compile() with every argument by name, as Keras's
+//   model.compile(optimizer="adam", loss="mse", metrics=["mae"], weighted_metrics=["mae"]).
+// One entry per output in loss, metrics, weighted_metrics and loss_weights
+// (or none). `loss` may be empty for a model whose train_step does not use
+// compile's loss. weighted_metrics are the metrics that sample_weight and
+// class_weight apply to; plain metrics are unweighted, as in Keras.
+struct CompileOptions {
+  OptimizerArg optimizer = "rmsprop";
+  std::vector<LossArg> loss = {};
+  std::vector<std::vector<MetricArg>> metrics = {};
+  std::vector<double> loss_weights = {};
+  std::vector<std::vector<MetricArg>> weighted_metrics = {};
+};
+
 struct CompileState;  // src/trainer_state.hpp
 namespace detail {
 class Executor;     // src/executor.hpp
@@ -151,6 +165,9 @@ class Model : public layers::Layer {
   // (a disconnected graph), or when two layers share a name.
   Model(const KerasTensor& inputs, const KerasTensor& outputs, std::string name = "");
   Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name = "");
+  // A feature extractor: keras::Model(base.inputs(), base.get_layer("block3")->output()).
+  Model(std::vector<KerasTensor> inputs, const KerasTensor& output, std::string name = "")
+      : Model(std::move(inputs), std::vector<KerasTensor>{output}, std::move(name)) {}
 
   // "Functional", or "Sequential" for a Sequential (also once copied into a
   // keras::Model, as load_model returns it).
@@ -218,8 +235,39 @@ class Model : public layers::Layer {
   std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y,
                                               const Tensor& sample_weight = Tensor());
   Tensor predict_on_batch(const Tensor& x);
+  void compile(CompileOptions options);
   bool compiled() const;
   optimizers::Optimizer& optimizer() const;
+
+  // --- customizing fit (src/train_step.cpp), as Keras's guide "Customizing
+  // what happens in fit()": a subclass overrides these; fit / evaluate /
+  // predict still run the callbacks, the progress bar and History with the
+  // logs the step returns. The defaults are compile's loss and metrics.
+  // One batch of fit(): returns the logs (by convention get_metrics_result()).
+  virtual Logs train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight);
+  // One batch of evaluate() and of fit's validation.
+  virtual Logs test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight);
+  // One batch of predict(): the outputs.
+  virtual std::vector<Tensor> predict_step(const std::vector<Tensor>& x);
+  // compile's losses (weighted by loss_weights and sample_weight) plus the
+  // layers' losses (add_loss, regularizers). Throws ValueError when there
+  // is nothing to compute (no loss in compile and no layer losses).
+  virtual Tensor compute_loss(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                              const std::vector<Tensor>& y_pred, const Tensor& sample_weight = Tensor(),
+                              bool training = true);
+  // Updates compile's metrics (weighted_metrics with sample_weight) and
+  // returns get_metrics_result().
+  Logs compute_metrics(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                       const std::vector<Tensor>& y_pred, const Tensor& sample_weight = Tensor());
+  // The metrics fit resets at each epoch: the loss tracker ("loss"), the
+  // per-output loss trackers, compile's metrics (once the first batch or
+  // compute_metrics has resolved them). A subclass may return its own.
+  virtual std::vector<std::shared_ptr<metrics::Metric>> metrics() const;
+  // {name: result()} of every metric in metrics().
+  Logs get_metrics_result() const;
+  // Keras's model.input / model.output (models with one input / output).
+  KerasTensor input() const override;
+  KerasTensor output() const override;
   const losses::Loss& loss() const;
   // Set by callbacks (EarlyStopping, TerminateOnNaN) to end fit().
   bool stop_training = false;

@@ -8,6 +8,8 @@
 
 namespace keras::metrics {
 
+std::shared_ptr<Metric> iou_from_config(const std::string& cls, const nlohmann::json& c);  // iou.cpp
+
 namespace {
 using json = nlohmann::json;
 
@@ -135,6 +137,7 @@ std::shared_ptr<Metric> deserialize(const json& j) {
   const auto dot = cls.rfind('.');
   if (dot != std::string::npos) cls = cls.substr(dot + 1);
   if (auto m = from_config(cls, c)) return m;
+  if (auto m = iou_from_config(cls, c)) return m;
   // Classes without arguments of their own: by class name, keeping the
   // saved name ("rmse" logged as Keras would).
   if (cls == "accuracy" || cls == "acc") return nullptr;

@@ -43,31 +43,36 @@ json metric_name(const MetricArg& m, const std::string& prefix = "") {
   return m.metric->name();
 }
 
+// compile's metrics (or weighted_metrics): a flat list for one output, a
+// list per output otherwise; null when there are none.
+json metrics_json(const CompileState& s, const std::vector<std::vector<MetricArg>>& args) {
+  const std::size_t n = s.prefixes.size();
+  json metrics = json::array();
+  for (std::size_t i = 0; i < n; ++i) {
+    json mi = json::array();
+    if (i < args.size())
+      for (auto& m : args[i]) mi.push_back(n == 1 ? metric_name(m) : metric_name(m, s.prefixes[i]));
+    if (n == 1) metrics = mi;
+    else metrics.push_back(mi);
+  }
+  bool none = std::all_of(metrics.begin(), metrics.end(), [](const json& m) { return m.is_array() && m.empty(); });
+  return metrics.empty() || none ? json(nullptr) : metrics;
+}
+
 json base_config(const Model& model, const CompileState& s) {
   std::size_t n = s.losses.size();
-  json loss, metrics;
+  json loss;
   if (n == 1) {
     loss = loss_json(*s.losses[0]);
-    metrics = json::array();
-    if (!s.metric_args.empty())
-      for (auto& m : s.metric_args[0]) metrics.push_back(metric_name(m));
-  } else {
+  } else if (n > 1) {
     loss = json::array();
-    metrics = json::array();
-    for (std::size_t i = 0; i < n; ++i) {
-      loss.push_back(loss_json(*s.losses[i]));
-      json mi = json::array();
-      if (i < s.metric_args.size())
-        for (auto& m : s.metric_args[i]) mi.push_back(metric_name(m, i < s.prefixes.size() ? s.prefixes[i] : ""));
-      metrics.push_back(mi);
-    }
+    for (std::size_t i = 0; i < n; ++i) loss.push_back(loss_json(*s.losses[i]));
   }
   bool all_one = std::all_of(s.loss_weights.begin(), s.loss_weights.end(), [](double w) { return w == 1.0; });
-  bool no_metrics = std::all_of(metrics.begin(), metrics.end(), [](const json& m) { return m.is_array() && m.empty(); });
   return {{"loss", loss},
           {"loss_weights", all_one ? json(nullptr) : json(s.loss_weights)},
-          {"metrics", metrics.empty() || no_metrics ? json(nullptr) : metrics},
-          {"weighted_metrics", nullptr},
+          {"metrics", metrics_json(s, s.metric_args)},
+          {"weighted_metrics", metrics_json(s, s.weighted_metric_args)},
           {"run_eagerly", false},
           {"steps_per_execution", 1},
           {"jit_compile", false}};
@@ -112,6 +117,23 @@ std::vector<json> per_output(const json& j, const Model& model, const char* what
   return std::vector<json>(n, j);
 }
 
+std::vector<std::vector<MetricArg>> metrics_from_config(json mj, const Model& model, const char* what) {
+  std::vector<std::vector<MetricArg>> ms;
+  // One flat list of names for a one-output model.
+  if (model.num_outputs() == 1 && mj.is_array() && !mj.empty() && !mj[0].is_array()) mj = json::array({mj});
+  if (model.num_outputs() == 1 && mj.is_array() && mj.empty()) mj = nullptr;
+  for (auto& m : model.num_outputs() == 1 && mj.is_array() ? std::vector<json>(mj.begin(), mj.end())
+                                                           : per_output(mj, model, what)) {
+    std::vector<MetricArg> row;
+    if (m.is_array())
+      for (auto& e : m) row.push_back(metric_from_config(e));
+    else if (!m.is_null())
+      row.push_back(metric_from_config(m));
+    ms.push_back(std::move(row));
+  }
+  return ms;
+}
+
 }  // namespace
 
 json compile_config(const Model& model) {
@@ -144,25 +166,13 @@ bool compile_from_config(Model& model, const json& config, const std::string& so
       KERAS_CHECK(!l.is_null(), ValueError, "Every output needs a loss; received ", config["loss"].dump());
       ls.emplace_back(losses::deserialize(l));
     }
-    std::vector<std::vector<MetricArg>> ms;
-    json mj = config.value("metrics", json(nullptr));
-    // One flat list of names for a one-output model.
-    if (model.num_outputs() == 1 && mj.is_array() && !mj.empty() && !mj[0].is_array()) mj = json::array({mj});
-    if (model.num_outputs() == 1 && mj.is_array() && mj.empty()) mj = nullptr;
-    for (auto& m : model.num_outputs() == 1 && mj.is_array() ? std::vector<json>(mj.begin(), mj.end())
-                                                             : per_output(mj, model, "metrics")) {
-      std::vector<MetricArg> row;
-      if (m.is_array())
-        for (auto& e : m) row.push_back(metric_from_config(e));
-      else if (!m.is_null())
-        row.push_back(metric_from_config(m));
-      ms.push_back(std::move(row));
-    }
+    auto ms = metrics_from_config(config.value("metrics", json(nullptr)), model, "metrics");
+    auto wms = metrics_from_config(config.value("weighted_metrics", json(nullptr)), model, "weighted_metrics");
     std::vector<double> lw;
     json wj = config.value("loss_weights", json(nullptr));
     if (!wj.is_null())
       for (auto& w : per_output(wj, model, "loss_weights")) lw.push_back(w.is_null() ? 1.0 : w.get<double>());
-    model.compile(optimizer, ls, ms, lw);
+    model.compile(CompileOptions{optimizer, ls, ms, lw, wms});
     return true;
   } catch (const ValueError& e) {
     throw ValueError(std::string("Cannot compile the model from the training config in '") + source + "': " + e.what());

@@ -253,6 +253,8 @@ void call_nodes(Entries& entries, Lookup& lookup) {
         e.layer->set_call_kwargs(spec.kwargs, spec.num_positional);
         auto outs = e.layer->call_all(args);
         outs[0].node()->list_call = spec.list_call;
+        if (spec.kwargs.contains("training") && spec.kwargs["training"].is_boolean())
+          outs[0].node()->training = spec.kwargs["training"].get<bool>() ? 1 : 0;
         e.outputs.push_back(std::move(outs));
         progress = true;
       }
@@ -389,6 +391,7 @@ json functional_config(const Model& model) {
         continue;
       }
       json kwargs = l->call_kwargs();
+      if (n->training >= 0) kwargs["training"] = n->training != 0;  // base_model(x, training=False)
       auto named = l->tensor_kwargs();
       std::size_t npos = n->inputs.size() - std::min(named.size(), n->inputs.size());
       for (std::size_t j = 0; j < named.size() && npos + j < n->inputs.size(); ++j)

@@ -79,6 +79,20 @@ class Layer : public std::enable_shared_from_this<Layer> {
   KerasTensor operator()(const KerasTensor& x);
   KerasTensor operator()(const std::vector<KerasTensor>& xs);
   std::vector<KerasTensor> call_all(const std::vector<KerasTensor>& xs);
+  // A symbolic call whose training flag is fixed, as Keras's
+  // base_model(x, training=False): the layer runs in that mode whatever
+  // mode the outer model runs in (saved as the call's "training" kwarg).
+  KerasTensor operator()(const KerasTensor& x, bool training);
+  // Transfer learning (Keras's layer.input / layer.output): the symbolic
+  // input and output of this layer's first recorded call that is still
+  // part of a graph. Throws ValueError for a layer never called on
+  // symbolic tensors, or one with several inputs/outputs (inputs_at/outputs_at).
+  virtual KerasTensor input() const;
+  virtual KerasTensor output() const;
+  std::vector<KerasTensor> inputs_at(int node_index = 0) const;
+  std::vector<KerasTensor> outputs_at(int node_index = 0) const;
+  // Internal: remembers a symbolic call of this layer (for input()/output()).
+  void record_node(const std::shared_ptr<GraphNode>& node);
 
   // Multi-input layers override these; the defaults accept exactly one
   // input and forward to build / call / compute_output_shape.
@@ -224,6 +238,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::shared_ptr<Layer> graph_copy_;  // see operator()(KerasTensor)
   regularizers::RegularizerPtr activity_regularizer_;
   std::vector<Tensor> call_losses_;  // add_loss during the latest call
+  std::vector<std::weak_ptr<GraphNode>> nodes_;  // symbolic calls (input()/output())
 };
 
 // Declares class_name() and clone_shared() for a layer class:
