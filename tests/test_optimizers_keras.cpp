@@ -54,13 +54,7 @@ std::vector<Variable> dense_vars() {
 void run_case(const json& c) {
   const std::string name = c["name"];
   const json& j = goldens();
-  // Adam's fused kernel takes (1 - beta) in float32 from the float32 beta;
-  // Keras rounds Python's double 1 - beta: 1 - 0.999f is 4.7e-5 above
-  // 0.001f, which moves the velocity and so the step by up to ~1e-5
-  // relative. Passing 1 - beta to the kernel needs a backend::AdamStep
-  // field; until then Adam and AdamW are held to 2e-5.
-  const bool adam = name.rfind("Adam/", 0) == 0 || name.rfind("AdamW/", 0) == 0;
-  const double rtol = adam ? 2e-5 : 1e-6, atol = adam ? 1e-6 : 1e-7;
+  const double rtol = 1e-6, atol = 1e-7;
   auto o = opt::deserialize(c["config"]);
   CHECK(o->class_name() == c["config"]["class_name"].get<std::string>());
   auto vars = dense_vars();

@@ -54,15 +54,15 @@ struct AdamConst {
 
 void adam_range(float* __restrict w, const float* __restrict g, float* __restrict m,
                 float* __restrict v, float* __restrict vhat, int64_t n, AdamConst k) {
-  const float alpha = k.alpha, b1 = k.b1, b2 = k.b2, c1 = k.c1, c2 = k.c2, eps = k.eps;
+  const float alpha = k.alpha, c1 = k.c1, c2 = k.c2, eps = k.eps;
   if (k.decay != 0.0f) {
     const float decay = k.decay;
     for (int64_t i = 0; i < n; ++i) w[i] -= decay * w[i];
   }
   if (vhat) {
     for (int64_t i = 0; i < n; ++i) {
-      const float mi = b1 * m[i] + c1 * g[i];
-      const float vi = b2 * v[i] + c2 * g[i] * g[i];
+      const float mi = m[i] + (g[i] - m[i]) * c1;  // Keras's form: m += (g - m) (1 - beta_1)
+      const float vi = v[i] + (g[i] * g[i] - v[i]) * c2;
       const float hi = std::max(vhat[i], vi);
       m[i] = mi;
       v[i] = vi;
@@ -71,8 +71,8 @@ void adam_range(float* __restrict w, const float* __restrict g, float* __restric
     }
   } else {
     for (int64_t i = 0; i < n; ++i) {
-      const float mi = b1 * m[i] + c1 * g[i];
-      const float vi = b2 * v[i] + c2 * g[i] * g[i];
+      const float mi = m[i] + (g[i] - m[i]) * c1;  // Keras's form: m += (g - m) (1 - beta_1)
+      const float vi = v[i] + (g[i] * g[i] - v[i]) * c2;
       m[i] = mi;
       v[i] = vi;
       w[i] -= alpha * mi / (std::sqrt(vi) + eps);
@@ -106,8 +106,8 @@ void CpuBackend::adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor&
   const AdamConst k{s.lr * std::sqrt(1.0f - s.beta2_power) / (1.0f - s.beta1_power),
                     s.beta1,
                     s.beta2,
-                    1.0f - s.beta1,
-                    1.0f - s.beta2,
+                    s.one_minus_beta1 >= 0 ? s.one_minus_beta1 : 1.0f - s.beta1,
+                    s.one_minus_beta2 >= 0 ? s.one_minus_beta2 : 1.0f - s.beta2,
                     s.epsilon,
                     s.lr * s.weight_decay};
   parallel_for(var.size(), kParallelThreshold, [=](int64_t b, int64_t e) {

@@ -23,14 +23,14 @@ __global__ void sgd_momentum(float* var, const float* g, float* vel, float lr, f
 
 // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t) is computed once on the host.
 __global__ void adam_kernel(float* var, const float* g, float* m, float* v, float* vhat,
-                            float lr, float b1, float b2, float eps, float alpha, float wd,
+                            float lr, float c1, float c2, float eps, float alpha, float wd,
                             std::int64_t n) {
   KERAS_CUDA_LOOP(i, n) {
     float w = var[i];
     if (wd != 0.0f) w -= lr * wd * w;  // AdamW: decoupled decay first
     const float gi = g[i];
-    const float mi = b1 * m[i] + (1.0f - b1) * gi;
-    const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    const float mi = m[i] + (gi - m[i]) * c1;  // Keras's form: m += (g - m) (1 - beta_1)
+    const float vi = v[i] + (gi * gi - v[i]) * c2;
     m[i] = mi;
     v[i] = vi;
     float denom = vi;
@@ -69,7 +69,9 @@ void CudaBackend::adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor
   float* vh = step.amsgrad && vhat && vhat->defined() ? ptr<float>(*vhat) : nullptr;
   const auto c = launch_config(n);
   adam_kernel<<<c.grid, c.block, 0, stream_>>>(ptr<float>(var), ptr<const float>(grad), ptr<float>(m),
-                                               ptr<float>(v), vh, step.lr, step.beta1, step.beta2,
+                                               ptr<float>(v), vh, step.lr,
+                                               step.one_minus_beta1 >= 0 ? step.one_minus_beta1 : 1.0f - step.beta1,
+                                               step.one_minus_beta2 >= 0 ? step.one_minus_beta2 : 1.0f - step.beta2,
                                                step.epsilon, alpha, step.weight_decay, n);
   KERAS_CUDA_CHECK_LAUNCH();
 }

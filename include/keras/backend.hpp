@@ -47,6 +47,9 @@ struct AdamStep {
   float beta1_power, beta2_power;  // beta^t with t = iterations + 1
   float weight_decay;              // decoupled (AdamW); 0 for Adam
   bool amsgrad;
+  // 1 - beta, rounded from double as Keras computes it (1 - 0.999f in
+  // float32 is 4.7e-5 relative off 0.001f); negative: 1 - beta in float32.
+  float one_minus_beta1 = -1, one_minus_beta2 = -1;
 };
 
 

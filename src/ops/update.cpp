@@ -42,6 +42,8 @@ void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* 
   s.beta2_power = std::pow(static_cast<float>(beta2), static_cast<float>(iteration));
   s.weight_decay = static_cast<float>(weight_decay);
   s.amsgrad = vhat != nullptr;
+  s.one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  s.one_minus_beta2 = static_cast<float>(1.0 - beta2);
   be(var).adam_update(var, grad, m, v, vhat, s);
 }
 
