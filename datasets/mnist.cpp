@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common.hpp"
 #include "keras/datasets.hpp"
 #include "keras/errors.hpp"
 
@@ -62,7 +63,7 @@ Split load_idx_split(const std::string& name, const std::string& missing_help) {
       tried += ")";
     }
   }
-  throw IOError(detail::cat("load_data: the ", name, " files (", kIdxFiles[0],
+  throw IOError(keras::detail::cat("load_data: the ", name, " files (", kIdxFiles[0],
                             ".gz and three others) were not found. Tried:", tried, "\n",
                             missing_help));
 }
@@ -80,20 +81,17 @@ Split load_data() {
 }  // namespace fashion_mnist
 
 namespace mnist {
-Split load_data() {
-  // Keras caches MNIST as ~/.keras/datasets/mnist.npz; say so when it is
-  // there, because a user will expect it to be picked up.
-  std::string npz_note;
-  for (const std::string& dir : search_paths("mnist")) {
-    const fs::path npz = fs::path(dir).parent_path() / "mnist.npz";
-    std::error_code ec;
-    if (fs::exists(npz, ec)) npz_note += " (" + npz.string() + " exists but is not read)";
-  }
+Split load_data(const std::string& path) {
+  // Keras's own cache file first, then the IDX files.
+  std::string tried;
+  const std::string npz = detail::locate(path, tried);
+  if (!npz.empty()) return detail::mnist_from_npz(npz);
   return load_idx_split(
       "mnist",
       "Put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-      "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in $KERAS_HOME/datasets/mnist/. "
-      "Keras's mnist.npz form is not read yet" + npz_note + ".");
+      "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in $KERAS_HOME/datasets/mnist/, "
+      "or Keras's mnist.npz (" + std::string(detail::kOrigin) + "mnist.npz) in "
+      "$KERAS_HOME/datasets/ or ~/.keras/datasets/; tried:" + tried);
 }
 }  // namespace mnist
 

@@ -60,6 +60,8 @@ fi
 
 step "fuzzing the model loader briefly (libFuzzer, when clang is installed)"
 BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run.sh" "${KERAS_FUZZ_SECONDS:-30}"
+step "fuzzing the data set readers briefly (.npy/.npz and pickle)"
+BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run_readers.sh" "${KERAS_FUZZ_SECONDS:-30}"
 
 step "keras_inspect on Keras-made files"
 "$BUILD_DIR/examples/keras_inspect" "$REPO_ROOT/tests/fixtures/keras/mlp.h5" \
