@@ -61,6 +61,9 @@ fi
 step "fuzzing the model loader briefly (libFuzzer, when clang is installed)"
 BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run.sh" "${KERAS_FUZZ_SECONDS:-30}"
 
+step "fuzzing the image decoders briefly (libFuzzer, when clang is installed)"
+BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run_image.sh" "${KERAS_FUZZ_SECONDS:-30}"
+
 step "keras_inspect on Keras-made files"
 "$BUILD_DIR/examples/keras_inspect" "$REPO_ROOT/tests/fixtures/keras/mlp.h5" \
   "$REPO_ROOT/tests/fixtures/keras/functional.keras" >"$tmp/inspect.log"
@@ -106,6 +109,12 @@ step "example: custom_layer"
 step "example: custom_training_loop, 1 epoch on 5000 images"
 "$BUILD_DIR/examples/custom_training_loop" 1 5000 | tee "$tmp/loop.log"
 check_accuracy custom_training_loop "$tmp/loop.log" 0.6
+
+step "example: image_classification_from_directory, 2 epochs on 3000 PNG files"
+"$BUILD_DIR/examples/image_classification_from_directory" --epochs 2 --images 3000 | tee "$tmp/from_dir.log"
+awk '/^validation accuracy:/ { a = $NF } END { ok = (a > 0.6)
+     if (!ok) print "image_classification_from_directory: expected validation accuracy > 0.6, got " a
+     exit !ok }' "$tmp/from_dir.log"
 
 step "installing to a temporary prefix and building tests/install_project against it"
 cmake --install "$BUILD_DIR" --prefix "$tmp/prefix" >/dev/null
