@@ -108,6 +108,11 @@ Pixels decode_png(const std::uint8_t* bytes, std::size_t size, int channels, con
   KERAS_CHECK(png_read_header(g.png, g.info, channels, &h, &w, &ch), ValueError, "load_img: cannot decode the PNG file ",
               name, ": ", io.msg[0] ? io.msg : "unsupported bit depth");
   check_size(h, w, name);
+  // Deflate expands at most 1032-fold, and a row holds at least w / 8 bytes
+  // plus its filter byte: a shorter file cannot hold the declared size.
+  const double least = static_cast<double>(h) * static_cast<double>((w + 7) / 8 + 1);
+  KERAS_CHECK(least <= 1100.0 * static_cast<double>(size) + 4096.0, ValueError, "load_img: the PNG file ", name,
+              " declares ", h, " x ", w, " pixels but holds only ", size, " bytes (truncated or corrupt)");
   KERAS_CHECK(channels == 0 || ch == channels, ValueError, "load_img: the PNG file ", name, " decodes to ", ch,
               " channels, expected ", channels);
   Pixels p;
