@@ -137,7 +137,7 @@ TEST_CASE("load_img: truncated, corrupt, oversized and unknown files raise error
 
 TEST_CASE("save_img, array_to_img and img_to_array") {
   const Tensor rgb = keras::utils::load_img(img_fixture("rgb.png"));
-  for (const char* ext : {"png", "bmp"}) {
+  for (const char* ext : {"png", "bmp", "gif"}) {  // lossless (35 colours: an exact GIF palette)
     const std::string p = (fs::temp_directory_path() / "keras_cpp_image_tests" / (std::string("out.") + ext)).string();
     fs::create_directories(fs::path(p).parent_path());
     keras::utils::save_img(p, rgb, "", false);
@@ -149,6 +149,24 @@ TEST_CASE("save_img, array_to_img and img_to_array") {
   keras::utils::save_img(pj, smooth, "", false, 100);
   CHECK(max_diff(keras::utils::load_img(pj, {.color_mode = "grayscale"}), expected()["gray.jpg"]["gray"]) <= 4);
   CHECK_THROWS_AS(keras::utils::save_img(pj + ".tiff", smooth), keras::ValueError);
+  // 400 colours in a GIF: giflib's quantizer (lossy), read back at the same size and close.
+  std::vector<std::uint8_t> v;
+  for (int i = 0; i < 20; ++i)
+    for (int j = 0; j < 20; ++j) v.insert(v.end(), {std::uint8_t(i * 12), std::uint8_t(j * 12), std::uint8_t(100)});
+  const Tensor many(keras::Shape{20, 20, 3}, v);
+  const std::string pg = (fs::temp_directory_path() / "keras_cpp_image_tests" / "many.gif").string();
+  keras::utils::save_img(pg, many, "", false);
+  const Tensor back = keras::utils::load_img(pg);
+  REQUIRE(back.shape() == many.shape());
+  int worst = 0;
+  double total = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const int d = std::abs(int(v[i]) - int(back.data<std::uint8_t>()[i]));
+    worst = std::max(worst, d);
+    total += d;
+  }
+  CHECK(worst > 0);
+  CHECK(total / static_cast<double>(v.size()) <= 8.0);  // median cut: small on average, a few colours further off
   // img_to_array: float32 copy; a 2-D image gets a channel axis.
   const Tensor a = keras::utils::img_to_array(rgb);
   CHECK(a.dtype() == keras::float32);

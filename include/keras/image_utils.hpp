@@ -46,9 +46,10 @@ Tensor img_to_array(const Tensor& img, DType dtype = float32);
 // are clipped to [0, 255].
 Tensor array_to_img(const Tensor& x, bool scale = true);
 
-// keras.utils.save_img: writes x (as array_to_img makes it) as PNG, JPEG
-// or BMP, chosen by file_format ("png", "jpeg"/"jpg", "bmp") or else by
-// the file's extension.
+// keras.utils.save_img: writes x (as array_to_img makes it) as PNG, JPEG,
+// BMP or GIF, chosen by file_format ("png", "jpeg"/"jpg", "bmp", "gif") or
+// else by the file's extension. JPEG and GIF drop an alpha channel; GIF
+// keeps up to 256 colours exactly and quantizes beyond.
 void save_img(const std::string& path, const Tensor& x, std::string file_format = "", bool scale = true,
               int jpeg_quality = 95);
 

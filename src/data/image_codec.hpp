@@ -49,10 +49,12 @@ Pixels convert_channels(Pixels p, int channels);
 // height * width <= kMaxPixels.
 void check_size(std::int64_t height, std::int64_t width, const std::string& name);
 
-// Encoders (PNG: 1, 2, 3 or 4 channels; JPEG: 1 or 3, quality 1..100).
+// Encoders (PNG: 1, 2, 3 or 4 channels; JPEG: 1 or 3, quality 1..100; BMP, GIF).
 std::vector<std::uint8_t> encode_png(const Pixels& p, const std::string& name);
 std::vector<std::uint8_t> encode_jpeg(const Pixels& p, int quality, const std::string& name);
 std::vector<std::uint8_t> encode_bmp(const Pixels& p, const std::string& name);
+// GIF: one frame, an exact palette for up to 256 colours (giflib's quantizer beyond); alpha dropped.
+std::vector<std::uint8_t> encode_gif(const Pixels& p, const std::string& name);
 
 std::vector<std::uint8_t> read_file(const std::string& path);
 void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include <gif_lib.h>
 #include <stb_image.h>
@@ -185,6 +186,77 @@ Pixels decode_gif(const std::uint8_t* bytes, std::size_t size, const std::string
       throw ::keras::ValueError(::keras::detail::cat("load_img: the GIF file ", name, " holds no image"));
     }
   }
+}
+
+namespace {
+
+int gif_write_cb(GifFileType* g, const GifByteType* src, int n) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(g->UserData);
+  out->insert(out->end(), src, src + n);
+  return n;
+}
+
+// Palette indices and a 256-entry palette: exact when the image has at most
+// 256 colours (always for gray), else giflib's median-cut quantizer.
+bool gif_palette(const Pixels& p, std::vector<GifByteType>& idx, std::vector<GifColorType>& pal) {
+  const std::size_t n = static_cast<std::size_t>(p.height * p.width);
+  idx.assign(n, 0);
+  pal.assign(256, GifColorType{0, 0, 0});
+  std::map<std::uint32_t, int> seen;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t* px = p.data.data() + i * p.channels;
+    const std::uint8_t r = px[0], gr = p.channels >= 3 ? px[1] : px[0], b = p.channels >= 3 ? px[2] : px[0];
+    const std::uint32_t key = (static_cast<std::uint32_t>(r) << 16) | (gr << 8) | b;
+    auto it = seen.find(key);
+    if (it == seen.end()) {
+      if (seen.size() == 256) return false;
+      it = seen.emplace(key, static_cast<int>(seen.size())).first;
+      pal[it->second] = GifColorType{r, gr, b};
+    }
+    idx[i] = static_cast<GifByteType>(it->second);
+  }
+  return true;
+}
+
+void gif_quantize(const Pixels& p, std::vector<GifByteType>& idx, std::vector<GifColorType>& pal,
+                  const std::string& name) {
+  const std::size_t n = static_cast<std::size_t>(p.height * p.width);
+  std::vector<GifByteType> r(n), g(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    r[i] = p.data[i * p.channels];
+    g[i] = p.data[i * p.channels + 1];
+    b[i] = p.data[i * p.channels + 2];
+  }
+  int size = 256;
+  KERAS_CHECK(GifQuantizeBuffer(static_cast<unsigned>(p.width), static_cast<unsigned>(p.height), &size, r.data(),
+                                g.data(), b.data(), idx.data(), pal.data()) == GIF_OK,
+              RuntimeError, "save_img: giflib could not reduce the colours of ", name);
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_gif(const Pixels& p, const std::string& name) {
+  check_size(p.height, p.width, name);
+  KERAS_CHECK(p.channels >= 1 && p.channels <= 4 && p.height < 65536 && p.width < 65536, ValueError,
+              "save_img: GIF takes 1 to 4 channels (alpha dropped) and sides below 65536, received ", p.height, " x ",
+              p.width, " x ", p.channels, " for ", name);
+  std::vector<GifByteType> idx;
+  std::vector<GifColorType> pal;
+  if (!gif_palette(p, idx, pal)) gif_quantize(p, idx, pal, name);
+  std::vector<std::uint8_t> out;
+  int err = 0;
+  GifFileType* g = EGifOpen(&out, gif_write_cb, &err);
+  KERAS_CHECK(g != nullptr, RuntimeError, "save_img: giflib could not start writing ", name);
+  ColorMapObject* cmap = GifMakeMapObject(256, pal.data());
+  const int w = static_cast<int>(p.width), h = static_cast<int>(p.height);
+  bool ok = cmap != nullptr && EGifPutScreenDesc(g, w, h, 8, 0, cmap) == GIF_OK &&
+            EGifPutImageDesc(g, 0, 0, w, h, false, nullptr) == GIF_OK;
+  for (int r = 0; ok && r < h; ++r) ok = EGifPutLine(g, idx.data() + static_cast<std::size_t>(r) * w, w) == GIF_OK;
+  const std::string why = ok ? "" : gif_error(g);
+  ok = EGifCloseFile(g, &err) == GIF_OK && ok;
+  GifFreeMapObject(cmap);
+  KERAS_CHECK(ok, RuntimeError, "save_img: giflib could not write ", name, ": ", why);
+  return out;
 }
 
 // ---------------- BMP ----------------

@@ -185,8 +185,10 @@ void save_img(const std::string& path, const Tensor& x, std::string file_format,
   std::transform(file_format.begin(), file_format.end(), file_format.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   if (file_format == "jpg") file_format = "jpeg";
-  KERAS_CHECK(file_format == "png" || file_format == "jpeg" || file_format == "bmp", ValueError, "save_img: ", path,
-              ": file_format must be \"png\", \"jpeg\" or \"bmp\" (or the file's extension one of them), received \"",
+  KERAS_CHECK(file_format == "png" || file_format == "jpeg" || file_format == "bmp" || file_format == "gif", ValueError,
+              "save_img: ", path,
+              ": file_format must be \"png\", \"jpeg\", \"bmp\" or \"gif\" (or the file's extension one of them), "
+              "received \"",
               file_format, "\"");
   const Tensor img = x.dtype() == uint8 && !scale ? img_to_array(x, uint8) : array_to_img(x, scale);
   Pixels p;
@@ -198,6 +200,7 @@ void save_img(const std::string& path, const Tensor& x, std::string file_format,
   if (file_format == "png") write_file(path, encode_png(p, path));
   if (file_format == "jpeg") write_file(path, encode_jpeg(p, jpeg_quality, path));
   if (file_format == "bmp") write_file(path, encode_bmp(p, path));
+  if (file_format == "gif") write_file(path, encode_gif(p, path));
 }
 
 }  // namespace keras::utils
