@@ -10,6 +10,7 @@ packages=(
   libxtensor-dev libxsimd-dev libopenblas-dev   # CPU backend
   libhdf5-dev libzip-dev pkg-config nlohmann-json3-dev zlib1g-dev   # files, configs, datasets
   libprotobuf-dev protobuf-compiler libpng-dev   # TensorBoard event files and images
+  libjpeg62-turbo-dev libgif-dev libstb-dev      # load_img / image_dataset_from_directory (JPEG, GIF, BMP)
   doctest-dev                          # tests
   graphviz                             # plot_model renders with Graphviz's dot
   libcairo2-dev fonts-dejavu-core      # plot_history draws with cairo

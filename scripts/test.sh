@@ -63,6 +63,9 @@ BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run.sh" "${KERAS_FUZZ_SECONDS
 step "fuzzing the data set readers briefly (.npy/.npz and pickle)"
 BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run_readers.sh" "${KERAS_FUZZ_SECONDS:-30}"
 
+step "fuzzing the image decoders briefly (libFuzzer, when clang is installed)"
+BUILD_DIR="$BUILD_DIR" bash "$REPO_ROOT/tests/fuzz/run_image.sh" "${KERAS_FUZZ_SECONDS:-30}"
+
 step "keras_inspect on Keras-made files"
 "$BUILD_DIR/examples/keras_inspect" "$REPO_ROOT/tests/fixtures/keras/mlp.h5" \
   "$REPO_ROOT/tests/fixtures/keras/functional.keras" >"$tmp/inspect.log"
@@ -123,6 +126,12 @@ check_accuracy custom_training_loop "$tmp/loop.log" 0.6
 step "example: custom_train_step, 1 epoch on 5000 images"
 "$BUILD_DIR/examples/custom_train_step" 1 5000 | tee "$tmp/train_step.log"
 check_accuracy custom_train_step "$tmp/train_step.log" 0.6
+
+step "example: image_classification_from_directory, 2 epochs on 3000 PNG files"
+"$BUILD_DIR/examples/image_classification_from_directory" --epochs 2 --images 3000 | tee "$tmp/from_dir.log"
+awk '/^validation accuracy:/ { a = $NF } END { ok = (a > 0.6)
+     if (!ok) print "image_classification_from_directory: expected validation accuracy > 0.6, got " a
+     exit !ok }' "$tmp/from_dir.log"
 
 step "installing to a temporary prefix and building tests/install_project against it"
 cmake --install "$BUILD_DIR" --prefix "$tmp/prefix" >/dev/null
