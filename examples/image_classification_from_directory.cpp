@@ -47,14 +47,16 @@ std::string write_fashion_folder(long count) {
   return root.string();
 }
 
-// The whole model in one place. Pixel scaling is a dataset map below; the
-// preprocessing and augmentation layers (Rescaling, RandomFlip,
-// RandomRotation, ...) belong at the top of this Sequential, before the
-// first Conv2D, on builds of the library that provide them.
+// The whole model in one place: pixel scaling and augmentation are layers
+// of the model (saved with it; the random ones act only while training),
+// then a small CNN.
 keras::Sequential make_model(std::int64_t h, std::int64_t w, std::int64_t num_classes) {
   namespace layers = keras::layers;
   return keras::Sequential({
       keras::Input({h, w, 1}),
+      layers::Rescaling(1.0 / 255),
+      layers::RandomFlip({.mode = "horizontal", .seed = 1}),
+      layers::RandomTranslation(0.1, 0.1, {.fill_mode = "constant", .seed = 2}),
       layers::Conv2D(16, 3, "relu"),
       layers::MaxPooling2D(2),
       layers::Conv2D(32, 3, "relu"),
@@ -106,11 +108,9 @@ int main(int argc, char** argv) {
   std::printf("classes: %zu (%s ... %s)\n", train.class_names.size(), train.class_names.front().c_str(),
               train.class_names.back().c_str());
 
-  // Pixels 0..255 -> 0..1 as the batches arrive, then a background thread
-  // keeps batches ready while the model trains.
-  auto scale = [](const keras::data::Element& e) { return keras::data::Element{e[0] / 255.0f, e[1]}; };
-  const keras::data::Dataset train_ds = train.dataset.map(scale, 2).prefetch(keras::data::AUTOTUNE);
-  const keras::data::Dataset val_ds = val.dataset.map(scale, 2).prefetch(keras::data::AUTOTUNE);
+  // A background thread keeps decoded batches ready while the model trains.
+  const keras::data::Dataset train_ds = train.dataset.prefetch(keras::data::AUTOTUNE);
+  const keras::data::Dataset val_ds = val.dataset.prefetch(keras::data::AUTOTUNE);
 
   keras::Sequential model = make_model(h, w, static_cast<std::int64_t>(train.class_names.size()));
   model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
