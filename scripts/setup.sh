@@ -14,6 +14,8 @@ packages=(
   graphviz                             # plot_model renders with Graphviz's dot
   clang libclang-rt-14-dev             # the libFuzzer target on the model loader
   dataset-fashion-mnist                # the examples' data (/usr/share/datasets/fashion-mnist)
+  libopenmpi-dev openmpi-bin           # data-parallel training (keras::distribution) and its tests
+  iproute2                             # scripts/mpi_two_hosts.sh: network namespaces
   "$@"
 )
 

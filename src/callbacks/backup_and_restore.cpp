@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "distribution/hook.hpp"
 #include "keras/callbacks.hpp"
 #include "keras/errors.hpp"
 #include "keras/models.hpp"
@@ -76,10 +77,12 @@ void BackupAndRestore::on_epoch_end(int epoch, const Logs&) {
 }
 
 void BackupAndRestore::on_train_end(const Logs&) {
+  if (!distribution::detail::is_writer()) return;  // several processes: rank 0 writes and deletes, all read
   if (o_.delete_checkpoint && fs::exists(dir_)) fs::remove_all(dir_);
 }
 
 void BackupAndRestore::save(std::int64_t steps_done) {
+  if (!distribution::detail::is_writer()) return;
   int epoch = epoch_;
   if (steps_done >= params_.steps && params_.steps > 0) {  // the epoch's last batch: resume at the next epoch
     ++epoch;
