@@ -7,8 +7,32 @@
 #include <cstdio>
 
 #include "tests/tools/dist_models.hpp"
+#ifdef DIST_HAVE_MPI
+#include <mpi.h>
+#endif
 
 namespace dist = keras::distribution;
+
+namespace {
+// The all-reduce alone: `floats` float32 summed over the processes, after a
+// barrier (so the time excludes one process waiting for a slower one).
+double allreduce_ms(std::int64_t floats) {
+#ifdef DIST_HAVE_MPI
+  if (dist::num_processes() < 2) return 0;
+  std::vector<float> buf(static_cast<std::size_t>(floats), 1.0f);
+  double total = 0;
+  for (int i = 0; i < 20; ++i) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(floats), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    total += MPI_Wtime() - t0;
+  }
+  return total / 20 * 1e3;
+#else
+  return 0;
+#endif
+}
+}  // namespace
 
 // Time per step of the example CNN at global batch 128 (synthetic 28x28 data),
 // after 3 warm-up steps, and the distribution's share of it.
@@ -29,11 +53,16 @@ int bench(std::int64_t steps) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / static_cast<double>(steps);
   double c = (dist::communication_seconds() - c0) / static_cast<double>(steps);
   double w = (dist::wait_seconds() - w0) / static_cast<double>(steps);
+  std::int64_t params = 0;
+  for (auto& v : model.trainable_weights()) params += v.value().size();
+  const double ar = allreduce_ms(params);
   if (dist::process_id() == 0)
     std::printf("bench: %d process(es) x %d thread(s), CNN global batch %lld: %.1f ms/step, %.0f images/s; "
-                "distribution %.2f ms/step (%.1f %%), of which waiting %.2f ms\n",
+                "distribution %.2f ms/step (%.1f %%), of which waiting %.2f ms; the all-reduce of the %lld "
+                "gradients alone (after a barrier) %.3f ms (%.1f %% of a step)\n",
                 dist::num_processes(), keras::config::get_num_threads(), static_cast<long long>(bs), s * 1e3,
-                static_cast<double>(bs) / s, c * 1e3, 100 * c / s, w * 1e3);
+                static_cast<double>(bs) / s, c * 1e3, 100 * c / s, w * 1e3, static_cast<long long>(params), ar,
+                100 * ar / (s * 1e3));
   return 0;
 }
 
