@@ -41,6 +41,8 @@ class Hook {
   virtual Tensors gather_rows(const Tensors& local) = 0;
   // True when any rank has no more batches (a Dataset's end, agreed on).
   virtual bool any_done(bool mine) = 0;
+  // Every rank waits here for every other (e.g. until rank 0's backup is written).
+  virtual void barrier(const char* what) = 0;
 };
 
 // The active distribution, or nullptr (one process, none set, no MPI).

@@ -91,6 +91,12 @@ bool MpiHook::any_done(bool mine) {
   return out != 0;
 }
 
+void MpiHook::barrier(const char* what) {
+  MPI_Request r = MPI_REQUEST_NULL;
+  MPI_Ibarrier(c_.comm, &r);
+  c_.wait(r, what);
+}
+
 void broadcast_bytes(void* data, std::size_t n) {
   MpiComm& c = mpi();
   if (c.size <= 1) return;

@@ -25,6 +25,7 @@ class MpiHook : public Hook {
                  Tensor& sw) override;
   Tensors gather_rows(const Tensors& local) override;
   bool any_done(bool mine) override;
+  void barrier(const char* what) override;
 
  private:
   void wait_stats();
