@@ -4,6 +4,7 @@
 //   dist_train fault <rank> <step> <kill|hang>        a rank dies or hangs mid-epoch
 //   dist_train bench <steps>                          the example CNN, batch 128: time per step
 //   dist_train mnist <train images>                   the example CNN on Fashion-MNIST for an epoch
+//   dist_train dataset                                fit on a Dataset: N x B vs 1 x N*B
 //   dist_train backup <dir>                           BackupAndRestore: interrupted, resumed on N ranks
 //
 // equiv: every process builds the model from a different seed (rank 0's
@@ -184,6 +185,32 @@ int backup(const std::string& dir) {
   return ok ? 0 : 1;
 }
 
+// fit on a Dataset: batches of B dealt to N processes in turn train as one
+// process with batches of N * B (unshuffled, so the rows are the same).
+int dataset_equiv() {
+  const int n = dist::num_processes(), rank = dist::process_id();
+  auto fit = [](std::uint64_t seed, std::int64_t batch) {
+    keras::utils::set_random_seed(seed);
+    auto model = dist_test::make_model("mlp");
+    model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+    auto [x, y] = dist_test::make_data("mlp", 8 * 3 * 40);
+    auto h = model.fit(keras::data::Dataset::from_tensor_slices({x, y}).batch(batch), {.epochs = 2, .verbose = 0});
+    std::vector<Tensor> w;
+    for (auto& v : model.weights()) w.push_back(v.value().detach().clone());
+    return std::make_pair(w, h.history["accuracy"].back());
+  };
+  auto [d, dacc] = fit(42 + static_cast<std::uint64_t>(rank), 8);
+  if (rank != 0) return 0;
+  dist::clear_distribution();
+  auto [s, sacc] = fit(42, 8 * n);
+  double worst = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) worst = std::max(worst, rel_diff(d[i], s[i]));
+  bool ok = worst <= 1e-5 && std::fabs(dacc - sacc) <= 1e-5 * std::max(1.0, sacc);
+  std::printf("dataset equiv: %d processes x batch 8 vs 1 x %d: worst weight rel diff %.3g, accuracy %.6f vs %.6f -> %s\n",
+              n, 8 * n, worst, dacc, sacc, ok ? "OK" : "FAIL");
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int bench(std::int64_t steps);
@@ -197,6 +224,7 @@ int main(int argc, char** argv) {
   try {
     if (mode == "equiv" && argc == 4) return equiv(argv[2], std::atoll(argv[3]));
     if (mode == "fault" && argc == 5) return fault(std::atoi(argv[2]), std::atoll(argv[3]), argv[4]);
+    if (mode == "dataset" && argc == 2) return dataset_equiv();
     if (mode == "backup" && argc == 3) return backup(argv[2]);
     if (mode == "bench" && argc == 3) return bench(std::atoll(argv[2]));
     if (mode == "mnist" && argc == 3) return mnist(std::atoll(argv[2]));
