@@ -16,6 +16,8 @@ packages=(
   libcairo2-dev fonts-dejavu-core      # plot_history draws with cairo
   clang libclang-rt-14-dev             # the libFuzzer target on the model loader
   dataset-fashion-mnist                # the examples' data (/usr/share/datasets/fashion-mnist)
+  libopenmpi-dev openmpi-bin           # data-parallel training (keras::distribution) and its tests
+  iproute2                             # scripts/mpi_two_hosts.sh: network namespaces
   "$@"
 )
 

@@ -4,6 +4,7 @@
 
 #include "data/feed.hpp"
 #include "data/step_runner.hpp"
+#include "distribution/hook.hpp"
 #include "executor.hpp"
 #include "keras/autograd.hpp"
 #include "keras/config.hpp"
@@ -25,7 +26,14 @@ struct Trainer {
   Tensors var_values;          // their tensors, for autograd::grad
   detail::ModelLosses extra;   // add_loss tensors and weight penalties
 
+  distribution::detail::Hook* dh = distribution::detail::active();  // null: one process
+
   explicit Trainer(Model& model) : m(model), s(*model.state_) {}
+
+  // The rows of [b, e) this process runs (all of them without a distribution).
+  std::pair<std::int64_t, std::int64_t> local(std::int64_t b, std::int64_t e) const {
+    return dh ? dh->shard(b, e) : std::pair{b, e};
+  }
 
   void cache_variables() {
     vars = m.trainable_weights();
@@ -240,13 +248,17 @@ struct Trainer {
     resolve_metrics(y, y_pred);
     Tensors parts;
     Tensor loss = model_loss(x, y, r, sw, parts, true);
+    std::int64_t rows = x[0].shape()[0];
+    if (dh) dh->exchange_stats(loss, parts, rows);
     if (!var_values.empty()) {
       auto grads = autograd::grad(s.optimizer->scale_loss(loss), var_values);
+      if (dh) dh->reduce_gradients(grads);  // the mean over every process's rows
       s.optimizer->apply_gradients(grads, vars);
     }
     autograd::NoGradGuard ng;
     for (auto& p : y_pred) p = p.detach();
-    update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
+    if (dh) dh->globalize(loss, parts, rows, y, y_pred, sw);  // the metrics see the global batch
+    update_metrics(loss, parts, rows, y, y_pred, sw);
   }
 
   void builtin_test(Tensors x, Tensors y, Tensor sw) {
@@ -259,8 +271,10 @@ struct Trainer {
     resolve_metrics(y, r.outputs);
     Tensors parts;
     Tensor loss = model_loss(x, y, r, sw, parts, false);
-    const Tensors& y_pred = r.outputs;
-    update_metrics(loss, parts, x[0].shape()[0], y, y_pred, sw);
+    Tensors y_pred = r.outputs;
+    std::int64_t rows = x[0].shape()[0];
+    if (dh) dh->globalize(loss, parts, rows, y, y_pred, sw);
+    update_metrics(loss, parts, rows, y, y_pred, sw);
   }
 
   // The "val_" logs of one pass over the validation data (the test hooks
@@ -322,10 +336,10 @@ Logs Trainer::validate(const ValidationData& val, std::int64_t batch, callbacks:
   reset_metrics();
   cbs.on_test_begin(empty);
   for (std::int64_t b = 0, step = 0; b < vn; b += batch, ++step) {
-    std::int64_t e = std::min(vn, b + batch);
+    auto [lb, le] = local(b, std::min(vn, b + batch));
     cbs.on_test_batch_begin(step, empty);
-    test_step(slice_all(val.x, b, e), slice_all(val.y, b, e),
-              val.sample_weight.defined() ? val.sample_weight.slice(b, e) : Tensor());
+    test_step(slice_all(val.x, lb, le), slice_all(val.y, lb, le),
+              val.sample_weight.defined() ? val.sample_weight.slice(lb, le) : Tensor());
     if (cbs.wants_test_batch_logs(step)) cbs.on_test_batch_end(step, logs());
     else cbs.on_test_batch_end(step, empty);
   }
@@ -355,8 +369,9 @@ Logs Trainer::fit_epochs(const FitData& d, const FitOptions& o, callbacks::Callb
     reset_metrics();
     cbs.on_epoch_begin(epoch, empty);
     Tensor perm = o.shuffle ? ops::random_permutation(d.n).to(d.x[0].device()) : Tensor();
+    if (dh && perm.defined()) dh->share_permutation(perm);  // rank 0's shuffle
     for (std::int64_t step = epoch == first ? skip : 0; step < d.steps; ++step) {
-      std::int64_t b = step * bs, e = std::min(d.n, b + bs);
+      auto [b, e] = local(step * bs, std::min(d.n, step * bs + bs));
       cbs.on_train_batch_begin(step, empty);
       rows(d.x, perm, b, e, xb);
       rows(d.y, perm, b, e, yb);
@@ -431,6 +446,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, FitOptions o) {
   }
   t.cache_variables();
   cbs.on_train_begin(Logs{});
+  if (t.dh) t.dh->sync_model(*this);  // rank 0's weights, optimizer state and resume point
   Logs last = t.fit_epochs(Trainer::FitData{x, y, sw, val, n, steps}, o, cbs);
   if (o.epochs > 0) optimizer().finalize_variable_values(trainable_weights());  // EMA, as Keras
   cbs.on_train_end(last);
@@ -456,7 +472,7 @@ std::map<std::string, double> Model::evaluate(const Tensors& x, const Tensors& y
   Logs empty;
   cbs.on_test_begin(empty);
   for (std::int64_t step = 0; step < steps; ++step) {
-    std::int64_t b = step * bs, e = std::min(n, b + bs);
+    auto [b, e] = t.local(step * bs, std::min(n, step * bs + bs));
     cbs.on_test_batch_begin(step, empty);
     t.test_step(slice_all(x, b, e), slice_all(y, b, e), o.sample_weight.defined() ? o.sample_weight.slice(b, e) : Tensor());
     if (cbs.wants_test_batch_logs(step)) cbs.on_test_batch_end(step, t.logs());
@@ -477,7 +493,12 @@ Tensor Model::predict(const Tensor& x, PredictOptions o) {
 Tensors Model::predict(const Tensors& x, PredictOptions o) {
   KERAS_CHECK(o.batch_size > 0, ValueError, "predict: batch_size must be positive, received ", o.batch_size);
   check_data(*this, "predict", x, {}, false);
-  std::int64_t n = x[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
+  auto* dh = distribution::detail::active();
+  const bool shard = dh && x[0].shape()[0] >= dh->size() && o.steps <= 0;  // each process predicts its share
+  const Tensors xs = shard ? slice_all(x, x[0].shape()[0] * dh->rank() / dh->size(),
+                                       x[0].shape()[0] * (dh->rank() + 1) / dh->size())
+                           : x;
+  std::int64_t n = xs[0].shape()[0], bs = o.batch_size, steps = (n + bs - 1) / bs;
   if (o.steps > 0) steps = std::min(steps, o.steps);
   auto cbs = make_callbacks(this, o.callbacks, o.verbose, nullptr);
   cbs.set_params({1, steps, o.verbose});
@@ -490,7 +511,7 @@ Tensors Model::predict(const Tensors& x, PredictOptions o) {
   for (std::int64_t step = 0; step < steps; ++step) {
     std::int64_t b = step * bs, e = std::min(n, b + bs);
     cbs.on_predict_batch_begin(step, empty);
-    Tensors xb = slice_all(x, b, e);
+    Tensors xb = slice_all(xs, b, e);
     Trainer::to_device(xb, d);
     Tensors outs = predict_step(xb);
     parts.resize(outs.size());
@@ -500,7 +521,7 @@ Tensors Model::predict(const Tensors& x, PredictOptions o) {
   cbs.on_predict_end(empty);
   Tensors result;
   for (auto& p : parts) result.push_back(p.size() == 1 ? p[0] : ops::concatenate(p, 0));
-  return result;
+  return shard ? dh->gather_rows(result) : result;
 }
 
 std::map<std::string, double> Model::train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
@@ -553,6 +574,7 @@ void StepRunner::prepare_training(const Tensors& x) {
     s[0] = -1;
     t_->m.ensure_built(s);
   }
+  if (t_->dh) t_->dh->sync_model(t_->m);  // rank 0's weights, optimizer state and resume point
   t_->cache_variables();
 }
 void StepRunner::reset_metrics() { t_->reset_metrics(); }

@@ -1,6 +1,8 @@
 // Helpers of the training loops (see trainer_utils.hpp).
 #include "trainer_utils.hpp"
 
+#include "distribution/hook.hpp"
+
 #include "keras/ops.hpp"
 
 namespace keras::detail::trainer_utils {
@@ -66,7 +68,7 @@ callbacks::CallbackList make_callbacks(Model* m, const std::vector<std::shared_p
   callbacks::CallbackList cl;
   for (auto& c : user) cl.append(c);
   if (history) cl.append(history);
-  if (verbose) cl.append(std::make_shared<callbacks::ProgbarLogger>());
+  if (verbose && distribution::detail::is_writer()) cl.append(std::make_shared<callbacks::ProgbarLogger>());
   cl.set_model(m);
   return cl;
 }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "distribution/hook.hpp"
 #include "keras/callbacks.hpp"
 #include "keras/errors.hpp"
 #include "keras/models.hpp"
@@ -76,31 +77,37 @@ void BackupAndRestore::on_epoch_end(int epoch, const Logs&) {
 }
 
 void BackupAndRestore::on_train_end(const Logs&) {
+  if (!distribution::detail::is_writer()) return;  // several processes: rank 0 writes and deletes, all read
   if (o_.delete_checkpoint && fs::exists(dir_)) fs::remove_all(dir_);
 }
 
+// With several processes rank 0 writes and every rank then waits for it, so
+// no rank can start reading (a restart) before the backup is complete.
 void BackupAndRestore::save(std::int64_t steps_done) {
-  int epoch = epoch_;
-  if (steps_done >= params_.steps && params_.steps > 0) {  // the epoch's last batch: resume at the next epoch
-    ++epoch;
-    steps_done = 0;
+  if (distribution::detail::is_writer()) {
+    int epoch = epoch_;
+    if (steps_done >= params_.steps && params_.steps > 0) {  // the epoch's last batch: resume at the next epoch
+      ++epoch;
+      steps_done = 0;
+    }
+    fs::create_directories(dir_);
+    nlohmann::json meta = {{"epoch", epoch},
+                           {"batch", steps_done > 0 ? steps_done - 1 : 0},
+                           {"step", steps_done},
+                           {"rng_state", random::get_state()}};
+    if (steps_done > 0) meta["epoch_rng_state"] = epoch_rng_;
+    // The metadata goes in place right after the weights, each by rename.
+    const std::string tmp = metadata_path_ + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << meta.dump();
+      KERAS_CHECK(out.good(), IOError, "BackupAndRestore: cannot write '", tmp, "' (", std::strerror(errno), ")");
+    }
+    model_->save_weights(weights_path_);
+    KERAS_CHECK(std::rename(tmp.c_str(), metadata_path_.c_str()) == 0, IOError, "BackupAndRestore: cannot rename '",
+                tmp, "' to '", metadata_path_, "' (", std::strerror(errno), ")");
   }
-  fs::create_directories(dir_);
-  nlohmann::json meta = {{"epoch", epoch},
-                         {"batch", steps_done > 0 ? steps_done - 1 : 0},
-                         {"step", steps_done},
-                         {"rng_state", random::get_state()}};
-  if (steps_done > 0) meta["epoch_rng_state"] = epoch_rng_;
-  // The metadata goes in place right after the weights, each by rename.
-  const std::string tmp = metadata_path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << meta.dump();
-    KERAS_CHECK(out.good(), IOError, "BackupAndRestore: cannot write '", tmp, "' (", std::strerror(errno), ")");
-  }
-  model_->save_weights(weights_path_);
-  KERAS_CHECK(std::rename(tmp.c_str(), metadata_path_.c_str()) == 0, IOError, "BackupAndRestore: cannot rename '",
-              tmp, "' to '", metadata_path_, "' (", std::strerror(errno), ")");
+  if (auto* d = distribution::detail::active()) d->barrier("BackupAndRestore's save on rank 0");
 }
 
 }  // namespace keras::callbacks

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "distribution/hook.hpp"
 #include "keras/callbacks.hpp"
 #include "keras/errors.hpp"
 #include "keras/models.hpp"
@@ -36,6 +37,7 @@ CSVLogger::~CSVLogger() {
 }
 
 void CSVLogger::on_train_begin(const Logs&) {
+  if (!distribution::detail::is_writer()) return;  // several processes: rank 0 writes
   write_header_ = true;
   if (append_) {
     std::ifstream in(filename_);
@@ -50,6 +52,7 @@ void CSVLogger::on_train_begin(const Logs&) {
 }
 
 void CSVLogger::on_epoch_end(int epoch, const Logs& logs) {
+  if (!distribution::detail::is_writer()) return;
   KERAS_CHECK(file_ != nullptr, ValueError, "CSVLogger: on_epoch_end before on_train_begin ('", filename_, "')");
   bool first_row = keys_.empty();
   if (first_row) {

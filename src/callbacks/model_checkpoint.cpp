@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "distribution/hook.hpp"
 #include "keras/callbacks.hpp"
 #include "keras/errors.hpp"
 #include "keras/models.hpp"
@@ -67,6 +68,7 @@ bool ModelCheckpoint::should_save_on_batch(std::int64_t batch) {
 }
 
 void ModelCheckpoint::save(int epoch, std::optional<std::int64_t> batch, const Logs& logs) {
+  if (!distribution::detail::is_writer()) return;  // several processes: rank 0 saves
   std::map<std::string, std::int64_t> ints{{"epoch", epoch + 1}};
   if (batch) ints["batch"] = *batch + 1;
   const std::string path = python_format(filepath_, ints, logs);

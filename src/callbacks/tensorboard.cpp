@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "distribution/hook.hpp"
 #include "keras/errors.hpp"
 #include "keras/models.hpp"
 #include "keras/ops.hpp"
@@ -62,6 +63,8 @@ TensorBoard::~TensorBoard() {
 }
 
 void TensorBoard::on_train_begin(const Logs&) {
+  global_batch_ = 0;
+  if (!distribution::detail::is_writer()) return;  // several processes: rank 0 writes (no writers here)
   train_ = summary::create_file_writer((fs::path(o_.log_dir) / "train").string());
   val_ = summary::create_file_writer((fs::path(o_.log_dir) / "validation").string());
   if (o_.write_graph && model()) train_->graph(*model());
@@ -74,7 +77,8 @@ bool TensorBoard::wants_batch_logs(std::int64_t) {
 
 void TensorBoard::on_train_batch_begin(std::int64_t, const Logs&) {
   global_batch_ += 1;
-  if (o_.profile_batch_start > 0 && global_batch_ == o_.profile_batch_start && !profiler::active()) {
+  if (o_.profile_batch_start > 0 && global_batch_ == o_.profile_batch_start && !profiler::active() &&
+      distribution::detail::is_writer()) {
     profiler::start();
     profiling_ = true;
   }

@@ -4,6 +4,7 @@
 
 #include "data/feed.hpp"
 #include "data/step_runner.hpp"
+#include "distribution/hook.hpp"
 #include "keras/autograd.hpp"
 #include "keras/config.hpp"
 #include "keras/data.hpp"
@@ -24,9 +25,25 @@ callbacks::CallbackList make_cbs(Model* m, const std::vector<std::shared_ptr<cal
   callbacks::CallbackList cl;
   for (auto& c : user) cl.append(c);
   if (history) cl.append(history);
-  if (verbose) cl.append(std::make_shared<callbacks::ProgbarLogger>());
+  if (verbose && distribution::detail::is_writer()) cl.append(std::make_shared<callbacks::ProgbarLogger>());
   cl.set_model(m);
   return cl;
+}
+
+// The next batch of this process. With a distribution the batches are dealt
+// in turn (batch i to process i mod N) and an epoch ends for every process
+// as soon as one has none left (up to N - 1 last batches are dropped).
+std::optional<data::Element> next_batch(Feed& feed) {
+  auto* dh = distribution::detail::active();
+  if (!dh) return feed.next();
+  std::optional<data::Element> mine;
+  for (int k = 0; k < dh->size(); ++k) {
+    auto e = feed.next();
+    if (!e) break;
+    if (k == dh->rank()) mine = std::move(e);
+  }
+  if (dh->any_done(!mine)) return std::nullopt;
+  return mine;
 }
 
 // Per-sample weights of one batch from class_weight (integer labels or one-hot rows).
@@ -119,7 +136,7 @@ History DatasetFit::go() {
     feed.begin_epoch();
     std::int64_t step = 0;
     for (; !m.stop_training; ++step) {
-      auto e = feed.next();
+      auto e = next_batch(feed);
       if (!e) break;
       cbs.on_train_batch_begin(step, empty);
       this->step(*e);
@@ -160,7 +177,7 @@ std::map<std::string, double> evaluate_on(Model& m, const data::Dataset& ds, con
   if (seq) seq->on_epoch_begin();
   feed.begin_epoch();
   std::int64_t step = 0;
-  for (; auto e = feed.next(); ++step) {
+  for (; auto e = next_batch(feed); ++step) {
     cbs.on_test_batch_begin(step, empty);
     Batch b = data::detail::split_batch(m, *e, ds.element_names(), true, "evaluate");
     run.test_step(b.x, b.y, b.sample_weight);
