@@ -198,6 +198,11 @@ void Executor::check_inputs(const std::vector<Tensor>& xs) const {
                 shape_str(x.shape()));  }
 }
 
+// Every layer runs with the model's `training`: as in Keras 3, whose
+// functional replay passes the outer call's value over a training=False
+// recorded at graph construction (GraphNode::training is kept only so that
+// saved configs keep the argument); a frozen layer (trainable=false) is what
+// keeps BatchNormalization in inference mode while the model trains.
 RunResult Executor::run(const std::vector<Tensor>& xs, bool training) const {
   check_inputs(xs);
   std::vector<Tensor> vals(num_slots_), masks, args, arg_masks;
@@ -228,11 +233,11 @@ RunResult Executor::run(const std::vector<Tensor>& xs, bool training) const {
           if (masks.empty()) masks.resize(num_slots_);
           arg_masks.clear();
           for (int a : s.args) arg_masks.push_back(masks[a]);
-          ys = layer.call_masked(args, arg_masks, s.node->training < 0 ? training : s.node->training != 0);
+          ys = layer.call_masked(args, arg_masks, training);
           auto ms = layer.compute_mask(args, arg_masks);
           for (std::size_t j = 0; j < ms.size() && j < s.node->output_shapes.size(); ++j) masks[s.out + j] = ms[j];
         } else {
-          ys = layer.call_all(args, s.node->training < 0 ? training : s.node->training != 0);
+          ys = layer.call_all(args, training);
         }
         KERAS_CHECK(ys.size() == s.node->output_shapes.size(), ValueError, "Layer \"", layer.name(), "\" (",
                     layer.class_name(), ") returned ", ys.size(), " outputs, but its num_outputs() is ",
