@@ -174,6 +174,23 @@ void lion_range(float* __restrict w, const float* __restrict g, float* __restric
   }
 }
 
+void ftrl_range(float* __restrict w, const float* __restrict g, float* __restrict s, float* __restrict l,
+                int64_t n, UpdateStep k) {
+  const float p = k.beta1, lr = k.lr, shrink = k.c[0], q2 = k.c[1], hi = k.c[2], lo = -k.c[2];
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i], wi = w[i], si = s[i];
+    const float gs = gi + wi * shrink;
+    const float s1 = si + gi * gi;
+    const float p1 = std::pow(s1, p);
+    const float li = l[i] + (gs - ((p1 - std::pow(si, p)) / lr) * wi);
+    float c = li < lo ? lo : li;
+    c = c > hi ? hi : c;
+    w[i] = (c - li) / (p1 / lr + q2);
+    l[i] = li;
+    s[i] = s1;
+  }
+}
+
 void rmsprop_dispatch(float* w, const float* g, float* v, float* m, float* a, int64_t n, const UpdateStep& k) {
   if (a) {
     if (m)
@@ -247,6 +264,7 @@ void CpuBackend::fused_update(Tensor& var, const Tensor& grad, Tensor* slot0, Te
       case UpdateRule::adamax: return adamax_range(w + b, g + b, p0 + b, p1 + b, n, k);
       case UpdateRule::nadam: return nadam_range(w + b, g + b, p0 + b, p1 + b, n, k);
       case UpdateRule::lion: return lion_range(w + b, g + b, p0 + b, n, k);
+      case UpdateRule::ftrl: return ftrl_range(w + b, g + b, p0 + b, p1 + b, n, k);
     }
   });
 }

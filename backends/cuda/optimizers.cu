@@ -86,6 +86,16 @@ __device__ __forceinline__ void two_slot_one(float& w, float g, float* s0, float
       w = w - mul(mi, k.lr) / mul(ui + k.epsilon, k.c[0]);
       return;
     }
+    case UpdateRule::ftrl: {
+      const float si = *s0, s1v = si + mul(g, g), p1 = powf(s1v, k.beta1);
+      const float li = *s1 + ((g + mul(w, k.c[0])) - mul((p1 - powf(si, k.beta1)) / k.lr, w));
+      float c = li < -k.c[2] ? -k.c[2] : li;
+      c = c > k.c[2] ? k.c[2] : c;
+      w = (c - li) / (p1 / k.lr + k.c[1]);
+      *s1 = li;
+      *s0 = s1v;
+      return;
+    }
     default: {  // nadam
       const float mi = *s0 + mul(g - *s0, k.one_minus_beta1);
       const float vi = *s1 + mul(mul(g, g) - *s1, k.one_minus_beta2);

@@ -36,8 +36,13 @@ namespace keras::backend {
 //   lion (slot0 momentum m):
 //       w = w - sign(m * beta1 + g * one_minus_beta1) * lr
 //       m = m * beta2 + g * one_minus_beta2
+//   ftrl (slot0 accumulator s, slot1 linear l; beta1 = -learning_rate_power,
+//     c[0] = 2 l2_shrinkage, c[1] = 2 (l2 + beta / (2 lr)), c[2] = l1):
+//       gs = g + w * c[0]; s1 = s + g * g; p1 = pow(s1, beta1)
+//       l = l + (gs - ((p1 - pow(s, beta1)) / lr) * w)
+//       w = (clip(l, -c[2], c[2]) - l) / (p1 / lr + c[1]); s = s1
 // max(a, b) is a < b ? b : a and sign(NaN) is 0, as the elementwise ops.
-enum class UpdateRule : std::uint8_t { rmsprop, rmsprop_centered, adagrad, adadelta, adamax, nadam, lion };
+enum class UpdateRule : std::uint8_t { rmsprop, rmsprop_centered, adagrad, adadelta, adamax, nadam, lion, ftrl };
 
 struct UpdateStep {
   UpdateRule rule = UpdateRule::rmsprop;

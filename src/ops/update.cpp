@@ -60,6 +60,7 @@ const char* rule_name(UpdateRule r) {
     case UpdateRule::adamax: return "adamax";
     case UpdateRule::nadam: return "nadam";
     case UpdateRule::lion: return "lion";
+    case UpdateRule::ftrl: return "ftrl";
   }
   return "unknown";
 }
