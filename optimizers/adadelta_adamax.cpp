@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
+#include "keras/ops_update.hpp"
 #include "keras/optimizers/extra.hpp"
 
 namespace keras::optimizers {
@@ -39,11 +40,21 @@ void Adadelta::update_step(const Tensor& grad, Variable& var, std::size_t index,
   const std::size_t n = built_for_.size();
   Tensor acc_g = slots_[index].value();
   Tensor acc_d = slots_[n + index].value();
-  const double rho = o_.rho;
+  Tensor v = var.value();
+  if (ops::can_fuse_update(v, grad)) {
+    backend::UpdateStep s;
+    s.rule = backend::UpdateRule::adadelta;
+    s.lr = static_cast<float>(lr);
+    s.epsilon = static_cast<float>(o_.epsilon);
+    s.beta1 = static_cast<float>(o_.rho);
+    s.one_minus_beta1 = static_cast<float>(1.0 - o_.rho);
+    ops::fused_update(v, grad, &acc_g, &acc_d, nullptr, s);
+    return;
+  }
+  const double rho = o_.rho;  // other dtypes: composed, same order
   ops::assign(acc_g, acc_g * rho + ops::square(grad) * (1.0 - rho));
   Tensor delta = ops::negative((ops::sqrt(acc_d + o_.epsilon) * grad) / ops::sqrt(acc_g + o_.epsilon));
   ops::assign(acc_d, acc_d * rho + ops::square(delta) * (1.0 - rho));
-  Tensor v = var.value();
   ops::assign(v, v + delta * lr);
 }
 
@@ -75,9 +86,20 @@ void Adamax::update_step(const Tensor& grad, Variable& var, std::size_t index, d
   Tensor u = slots_[n + index].value();
   // Keras computes beta_1^t in float32.
   const float b1_power = std::pow(static_cast<float>(o_.beta_1), static_cast<float>(local_step()));
+  Tensor v = var.value();
+  if (ops::can_fuse_update(v, grad)) {
+    backend::UpdateStep s;
+    s.rule = backend::UpdateRule::adamax;
+    s.lr = static_cast<float>(lr);
+    s.epsilon = static_cast<float>(o_.epsilon);
+    s.one_minus_beta1 = static_cast<float>(1.0 - o_.beta_1);
+    s.beta2 = static_cast<float>(o_.beta_2);
+    s.c[0] = 1.0f - b1_power;
+    ops::fused_update(v, grad, &m, &u, nullptr, s);
+    return;
+  }
   ops::assign(m, m + (grad - m) * (1.0 - o_.beta_1));
   ops::assign(u, ops::maximum(u * o_.beta_2, ops::abs(grad)));
-  Tensor v = var.value();
   ops::assign(v, v - (m * lr) / ((u + o_.epsilon) * static_cast<double>(1.0f - b1_power)));
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
+#include "keras/ops_update.hpp"
 #include "keras/optimizers.hpp"
 
 namespace keras::optimizers {
@@ -35,8 +36,16 @@ void Adagrad::build_slots(const Variable& var, std::size_t) {
 
 void Adagrad::update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) {
   Tensor acc = slots_[index].value();
-  ops::assign(acc, acc + ops::square(grad));
   Tensor v = var.value();
+  if (ops::can_fuse_update(v, grad)) {
+    backend::UpdateStep s;
+    s.rule = backend::UpdateRule::adagrad;
+    s.lr = static_cast<float>(lr);
+    s.epsilon = static_cast<float>(o_.epsilon);
+    ops::fused_update(v, grad, &acc, nullptr, nullptr, s);
+    return;
+  }
+  ops::assign(acc, acc + ops::square(grad));  // other dtypes: composed, same order
   ops::assign(v, v - (grad * lr) / ops::sqrt(acc + o_.epsilon));
 }
 

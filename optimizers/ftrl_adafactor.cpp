@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
+#include "keras/ops_update.hpp"
 #include "keras/optimizers/extra.hpp"
 
 namespace keras::optimizers {
@@ -66,6 +67,17 @@ void Ftrl::update_step(const Tensor& grad, Variable& var, std::size_t index, dou
   const double l2 = static_cast<float>(o_.l2_regularization_strength) +
                     static_cast<float>(o_.beta) / (2.0f * lr32);
   const double p = -o_.learning_rate_power;
+  if (ops::can_fuse_update(w, grad)) {
+    backend::UpdateStep s;
+    s.rule = backend::UpdateRule::ftrl;
+    s.lr = lr32;
+    s.beta1 = static_cast<float>(p);
+    s.c[0] = static_cast<float>(2.0 * o_.l2_shrinkage_regularization_strength);
+    s.c[1] = static_cast<float>(2.0 * l2);
+    s.c[2] = static_cast<float>(o_.l1_regularization_strength);
+    ops::fused_update(w, grad, &acc, &linear, nullptr, s);
+    return;
+  }
   Tensor grad_to_use = grad + w * (2.0 * o_.l2_shrinkage_regularization_strength);
   Tensor new_acc = acc + ops::square(grad);
   Tensor new_pow = pow_scalar(new_acc, p);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
+#include "keras/ops_update.hpp"
 #include "keras/optimizers/extra.hpp"
 
 namespace keras::optimizers {
@@ -61,12 +62,27 @@ void Nadam::update_step(const Tensor& grad, Variable& var, std::size_t index, do
   const float b2_power = std::pow(b2, t);
   Tensor m = slots_[index].value();
   Tensor v = slots_[n + index].value();
+  Tensor w = var.value();
+  if (ops::can_fuse_update(w, grad)) {
+    backend::UpdateStep s;
+    s.rule = backend::UpdateRule::nadam;
+    s.lr = static_cast<float>(lr);
+    s.epsilon = static_cast<float>(o_.epsilon);
+    s.one_minus_beta1 = 1.0f - b1;
+    s.one_minus_beta2 = 1.0f - b2;
+    s.c[0] = u_t1;
+    s.c[1] = 1.0f - u_prod1;
+    s.c[2] = 1.0f - u_t;
+    s.c[3] = 1.0f - u_prod;
+    s.c[4] = 1.0f - b2_power;
+    ops::fused_update(w, grad, &m, &v, nullptr, s);
+    return;
+  }
   ops::assign(m, m + (grad - m) * static_cast<double>(1.0f - b1));
   ops::assign(v, v + (ops::square(grad) - v) * static_cast<double>(1.0f - b2));
   Tensor m_hat = (m * static_cast<double>(u_t1)) / static_cast<double>(1.0f - u_prod1) +
                  (grad * static_cast<double>(1.0f - u_t)) / static_cast<double>(1.0f - u_prod);
   Tensor v_hat = v / static_cast<double>(1.0f - b2_power);
-  Tensor w = var.value();
   ops::assign(w, w - (m_hat * lr) / (ops::sqrt(v_hat) + o_.epsilon));
 }
 
@@ -93,6 +109,17 @@ void Lion::update_step(const Tensor& grad, Variable& var, std::size_t index, dou
   Tensor m = slots_[index].value();
   const double b1 = static_cast<float>(o_.beta_1), b2 = static_cast<float>(o_.beta_2);
   Tensor w = var.value();
+  if (ops::can_fuse_update(w, grad)) {
+    backend::UpdateStep s;
+    s.rule = backend::UpdateRule::lion;
+    s.lr = static_cast<float>(lr);
+    s.beta1 = static_cast<float>(b1);
+    s.one_minus_beta1 = 1.0f - static_cast<float>(b1);
+    s.beta2 = static_cast<float>(b2);
+    s.one_minus_beta2 = 1.0f - static_cast<float>(b2);
+    ops::fused_update(w, grad, &m, nullptr, nullptr, s);
+    return;
+  }
   ops::assign(w, w - ops::sign(m * b1 + grad * static_cast<double>(1.0f - static_cast<float>(b1))) * lr);
   ops::assign(m, m * b2 + grad * static_cast<double>(1.0f - static_cast<float>(b2)));
 }

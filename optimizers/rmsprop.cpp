@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "keras/ops.hpp"
+#include "keras/ops_update.hpp"
 #include "keras/optimizers.hpp"
 
 namespace keras::optimizers {
@@ -40,7 +41,6 @@ void RMSprop::build_slots(const Variable& var, std::size_t) {
 }
 
 void RMSprop::update_step(const Tensor& grad, Variable& var, std::size_t index, double lr) {
-  // No fused kernel: composed from ops (a few temporaries per variable).
   const std::size_t n = built_for_.size();
   std::size_t kind = 0;
   Tensor velocity = slots_[index].value();
@@ -48,6 +48,19 @@ void RMSprop::update_step(const Tensor& grad, Variable& var, std::size_t index, 
   if (o_.momentum > 0.0) mom = slots_[++kind * n + index].value();
   if (o_.centered) avg = slots_[++kind * n + index].value();
 
+  Tensor v = var.value();
+  if (ops::can_fuse_update(v, grad)) {
+    backend::UpdateStep s;
+    s.rule = o_.centered ? backend::UpdateRule::rmsprop_centered : backend::UpdateRule::rmsprop;
+    s.lr = static_cast<float>(lr);
+    s.epsilon = static_cast<float>(o_.epsilon);
+    s.beta1 = static_cast<float>(o_.rho);
+    s.one_minus_beta1 = static_cast<float>(1.0 - o_.rho);
+    s.beta2 = static_cast<float>(o_.momentum);
+    ops::fused_update(v, grad, &velocity, o_.momentum > 0.0 ? &mom : nullptr, o_.centered ? &avg : nullptr, s);
+    return;
+  }
+  // Other dtypes: composed from ops, in the same order.
   const double rho = o_.rho;
   ops::assign(velocity, velocity * rho + ops::square(grad) * (1.0 - rho));
   Tensor denominator;
@@ -58,7 +71,6 @@ void RMSprop::update_step(const Tensor& grad, Variable& var, std::size_t index, 
     denominator = velocity + o_.epsilon;
   }
   Tensor increment = (grad * lr) / ops::sqrt(denominator);
-  Tensor v = var.value();
   if (o_.momentum > 0.0) {
     ops::assign(mom, mom * o_.momentum + increment);
     ops::assign(v, v - mom);

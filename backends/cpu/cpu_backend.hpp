@@ -99,6 +99,8 @@ class CpuBackend final : public Backend {
                   bool nesterov) override;
   void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* vhat,
                    const AdamStep& step) override;
+  void fused_update(Tensor& var, const Tensor& grad, Tensor* slot0, Tensor* slot1, Tensor* slot2,
+                    const UpdateStep& step) override;
   void sum_squares(const Tensor& x, Tensor& out) override;
 };
 

@@ -1,5 +1,6 @@
 // In-place optimizer updates (SGD with momentum / Nesterov, Adam / AdamW /
-// AMSGrad), one fused kernel per step and variable.
+// AMSGrad, and the rules of keras/update_step.hpp), one fused kernel per step
+// and variable.
 #include <cmath>
 
 #include "backends/cuda/cuda_backend_impl.cuh"
@@ -42,6 +43,100 @@ __global__ void adam_kernel(float* var, const float* g, float* m, float* v, floa
   }
 }
 
+// Products that feed a sum are rounded on their own (__fmul_rn is never
+// contracted into an FMA), keeping the float32 order of keras/update_step.hpp.
+__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
+
+__device__ __forceinline__ void rmsprop_one(float& w, float g, float* v, float* m, float* a,
+                                            const UpdateStep& k) {
+  const float vi = mul(*v, k.beta1) + mul(mul(g, g), k.one_minus_beta1);
+  *v = vi;
+  float d = vi + k.epsilon;
+  if (a) {
+    const float ai = mul(*a, k.beta1) + mul(g, k.one_minus_beta1);
+    *a = ai;
+    d = (vi - mul(ai, ai)) + k.epsilon;
+  }
+  const float inc = mul(g, k.lr) / sqrtf(d);
+  if (m) {
+    const float mi = mul(*m, k.beta2) + inc;
+    *m = mi;
+    w = w - mi;
+  } else {
+    w = w - inc;
+  }
+}
+
+__device__ __forceinline__ void two_slot_one(float& w, float g, float* s0, float* s1, const UpdateStep& k) {
+  switch (k.rule) {
+    case UpdateRule::adadelta: {
+      const float si = mul(*s0, k.beta1) + mul(mul(g, g), k.one_minus_beta1);
+      *s0 = si;
+      const float delta = -(mul(sqrtf(*s1 + k.epsilon), g) / sqrtf(si + k.epsilon));
+      *s1 = mul(*s1, k.beta1) + mul(mul(delta, delta), k.one_minus_beta1);
+      w = w + mul(delta, k.lr);
+      return;
+    }
+    case UpdateRule::adamax: {
+      const float mi = *s0 + mul(g - *s0, k.one_minus_beta1);
+      const float scaled = mul(*s1, k.beta2), ag = fabsf(g);
+      const float ui = scaled < ag ? ag : scaled;
+      *s0 = mi;
+      *s1 = ui;
+      w = w - mul(mi, k.lr) / mul(ui + k.epsilon, k.c[0]);
+      return;
+    }
+    case UpdateRule::ftrl: {
+      const float si = *s0, s1v = si + mul(g, g), p1 = powf(s1v, k.beta1);
+      const float li = *s1 + ((g + mul(w, k.c[0])) - mul((p1 - powf(si, k.beta1)) / k.lr, w));
+      float c = li < -k.c[2] ? -k.c[2] : li;
+      c = c > k.c[2] ? k.c[2] : c;
+      w = (c - li) / (p1 / k.lr + k.c[1]);
+      *s1 = li;
+      *s0 = s1v;
+      return;
+    }
+    default: {  // nadam
+      const float mi = *s0 + mul(g - *s0, k.one_minus_beta1);
+      const float vi = *s1 + mul(mul(g, g) - *s1, k.one_minus_beta2);
+      *s0 = mi;
+      *s1 = vi;
+      const float m_hat = mul(mi, k.c[0]) / k.c[1] + mul(g, k.c[2]) / k.c[3];
+      w = w - mul(m_hat, k.lr) / (sqrtf(vi / k.c[4]) + k.epsilon);
+      return;
+    }
+  }
+}
+
+__global__ void fused_update_kernel(float* var, const float* grad, float* s0, float* s1, float* s2,
+                                    UpdateStep k, std::int64_t n) {
+  KERAS_CUDA_LOOP(i, n) {
+    float w = var[i];
+    const float g = grad[i];
+    switch (k.rule) {
+      case UpdateRule::rmsprop:
+      case UpdateRule::rmsprop_centered:
+        rmsprop_one(w, g, s0 + i, s1 ? s1 + i : nullptr, s2 ? s2 + i : nullptr, k);
+        break;
+      case UpdateRule::adagrad: {
+        const float si = s0[i] + mul(g, g);
+        s0[i] = si;
+        w = w - mul(g, k.lr) / sqrtf(si + k.epsilon);
+        break;
+      }
+      case UpdateRule::lion: {
+        const float x = mul(s0[i], k.beta1) + mul(g, k.one_minus_beta1);
+        const float sign = x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
+        w = w - mul(sign, k.lr);
+        s0[i] = mul(s0[i], k.beta2) + mul(g, k.one_minus_beta2);
+        break;
+      }
+      default: two_slot_one(w, g, s0 + i, s1 + i, k);
+    }
+    var[i] = w;
+  }
+}
+
 }  // namespace
 
 void CudaBackend::sgd_update(Tensor& var, const Tensor& grad, Tensor* velocity, float lr,
@@ -73,6 +168,19 @@ void CudaBackend::adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor
                                                step.one_minus_beta1 >= 0 ? step.one_minus_beta1 : 1.0f - step.beta1,
                                                step.one_minus_beta2 >= 0 ? step.one_minus_beta2 : 1.0f - step.beta2,
                                                step.epsilon, alpha, step.weight_decay, n);
+  KERAS_CUDA_CHECK_LAUNCH();
+}
+
+void CudaBackend::fused_update(Tensor& var, const Tensor& grad, Tensor* slot0, Tensor* slot1, Tensor* slot2,
+                               const UpdateStep& step) {
+  const std::int64_t n = var.size();
+  if (n == 0) return;
+  activate();
+  auto p = [](Tensor* t) { return t && t->defined() ? ptr<float>(*t) : nullptr; };
+  float* s2 = step.rule == UpdateRule::rmsprop_centered ? p(slot2) : nullptr;
+  const auto c = launch_config(n);
+  fused_update_kernel<<<c.grid, c.block, 0, stream_>>>(ptr<float>(var), ptr<const float>(grad), p(slot0),
+                                                       p(slot1), s2, step, n);
   KERAS_CUDA_CHECK_LAUNCH();
 }
 

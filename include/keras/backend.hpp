@@ -17,6 +17,7 @@
 
 #include "keras/errors.hpp"
 #include "keras/tensor.hpp"
+#include "keras/update_step.hpp"
 
 namespace keras::backend {
 
@@ -226,6 +227,12 @@ class Backend {
   // AdamW first does var -= lr * weight_decay * var.
   virtual void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v,
                            Tensor* vhat, const AdamStep& step) = 0;
+  // The other optimizers' rules (RMSprop, Adagrad, Adadelta, Adamax, Nadam,
+  // Lion): step.rule applied in one pass, in the float32 operation order of
+  // keras/update_step.hpp. The front end checks shapes and dtypes and passes
+  // null for the slots the rule does not read.
+  virtual void fused_update(Tensor& var, const Tensor& grad, Tensor* slot0, Tensor* slot1, Tensor* slot2,
+                            const UpdateStep& step) = 0;
   // Sum of squares of x (float32) into out (0-d float32), for clipnorm.
   virtual void sum_squares(const Tensor& x, Tensor& out) = 0;
 

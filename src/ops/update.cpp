@@ -1,6 +1,7 @@
 // In-place updates used by variables and optimizers (not recorded).
 #include <cmath>
 
+#include "keras/ops_update.hpp"
 #include "ops/common.hpp"
 #include "profiler/scope.hpp"
 
@@ -45,6 +46,65 @@ void adam_update(Tensor& var, const Tensor& grad, Tensor& m, Tensor& v, Tensor* 
   s.one_minus_beta1 = static_cast<float>(1.0 - beta1);
   s.one_minus_beta2 = static_cast<float>(1.0 - beta2);
   be(var).adam_update(var, grad, m, v, vhat, s);
+}
+
+namespace {
+using backend::UpdateRule;
+
+const char* rule_name(UpdateRule r) {
+  switch (r) {
+    case UpdateRule::rmsprop: return "rmsprop";
+    case UpdateRule::rmsprop_centered: return "rmsprop_centered";
+    case UpdateRule::adagrad: return "adagrad";
+    case UpdateRule::adadelta: return "adadelta";
+    case UpdateRule::adamax: return "adamax";
+    case UpdateRule::nadam: return "nadam";
+    case UpdateRule::lion: return "lion";
+    case UpdateRule::ftrl: return "ftrl";
+  }
+  return "unknown";
+}
+
+// Slot k of rule r: 2 required, 1 optional (rmsprop's momentum), 0 unused.
+int slot_use(UpdateRule r, int k) {
+  switch (r) {
+    case UpdateRule::rmsprop: return k == 0 ? 2 : (k == 1 ? 1 : 0);
+    case UpdateRule::rmsprop_centered: return k == 1 ? 1 : 2;
+    case UpdateRule::adagrad:
+    case UpdateRule::lion: return k == 0 ? 2 : 0;
+    default: return k < 2 ? 2 : 0;
+  }
+}
+
+void check_update_tensor(const char* rule, const char* what, const Tensor& t, const Tensor& var) {
+  KERAS_CHECK(t.defined(), ValueError, "fused_update (", rule, "): ", what, " is undefined");
+  KERAS_CHECK(t.dtype() == float32, ValueError, "fused_update (", rule, "): ", what,
+              " must be float32; received ", dtype_name(t.dtype()));
+  KERAS_CHECK(t.shape() == var.shape(), ValueError, "fused_update (", rule, "): ", what, " of shape ",
+              shape_str(t.shape()), " for a variable of shape ", shape_str(var.shape()));
+  KERAS_CHECK(t.device() == var.device(), ValueError, "fused_update (", rule, "): ", what,
+              " is on another device than the variable");
+}
+}  // namespace
+
+void fused_update(Tensor& var, const Tensor& grad, Tensor* slot0, Tensor* slot1, Tensor* slot2,
+                  const backend::UpdateStep& step) {
+  KERAS_PROFILE_OP("fused_update");
+  const char* rule = rule_name(step.rule);
+  check_update_tensor(rule, "variable", var, var);
+  check_update_tensor(rule, "gradient", grad, var);
+  Tensor* slots[3] = {slot0, slot1, slot2};
+  static const char* const names[3] = {"slot 0", "slot 1", "slot 2"};
+  for (int k = 0; k < 3; ++k) {
+    const int use = slot_use(step.rule, k);
+    if (use == 0 || (use == 1 && !slots[k])) {
+      slots[k] = nullptr;
+      continue;
+    }
+    KERAS_CHECK(slots[k], ValueError, "fused_update (", rule, "): ", names[k], " is required");
+    check_update_tensor(rule, names[k], *slots[k], var);
+  }
+  be(var).fused_update(var, grad, slots[0], slots[1], slots[2], step);
 }
 
 Tensor sum_squares(const Tensor& x) {
