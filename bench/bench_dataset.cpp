@@ -1,7 +1,7 @@
 // Benchmark: fit on tensors vs fit on a keras::data::Dataset, and whether
 // prefetch hides a map that costs as much as a training step.
 //
-//   build/bench/bench_dataset [epochs=1] [map_steps=400]
+//   build/bench/bench_dataset [epochs=1] [map_steps=400] [training threads, default: all cores]
 //
 // The Fashion-MNIST MLP of bench/mlp_fashion.cpp (784-128-10, Adam, batch
 // 32). Prints, per line: the tensor fit's seconds per epoch, the Dataset
@@ -52,6 +52,8 @@ void spin(double s) {
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 1;
   const int map_steps = argc > 2 ? std::atoi(argv[2]) : 400;
+  // Fewer training threads than cores leave a core for the map to hide on.
+  if (argc > 3) keras::config::set_num_threads(std::atoi(argv[3]));
   auto [x, y, xt, yt] = keras::datasets::fashion_mnist::load_data();
   x = x.astype(keras::float32).reshape({-1, 784}) / 255.0f;
   using keras::data::Dataset;
