@@ -27,6 +27,8 @@ build
 # environments exist; optional: without PyPI it says SKIPPED and goes on.
 step "interop: cached Keras 3 and tf.keras 2.15 environments (optional)"
 venv="${KERAS_INTEROP_VENV:-$HOME/.cache/keras.cpp/venv}"
+# Keras 3 picks TensorFlow unless told otherwise; the venv has JAX.
+export KERAS_BACKEND="${KERAS_BACKEND:-jax}"
 tf2_venv="${KERAS_TF2_VENV:-$HOME/.cache/keras.cpp/tf2-venv}"
 if [[ "${KERAS_SKIP_INTEROP:-0}" != 1 ]]; then
   "$venv/bin/python" -c "import keras, h5py, jax" 2>/dev/null ||
