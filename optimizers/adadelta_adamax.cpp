@@ -10,18 +10,14 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "optimizers/common.hpp"
 #include "keras/ops.hpp"
 #include "keras/ops_update.hpp"
 #include "keras/optimizers/extra.hpp"
 
 namespace keras::optimizers {
 
-namespace {
-BaseOptions named(BaseOptions b, const char* default_name) {
-  if (b.name.empty()) b.name = default_name;
-  return b;
-}
-}  // namespace
+using detail::named;
 
 Adadelta::Adadelta(AdadeltaOptions o)
     : Optimizer(o.learning_rate, named(o.base, "adadelta"), "Adadelta"), o_(std::move(o)) {

@@ -4,18 +4,14 @@
 // One "accumulator" slot per variable, starting at initial_accumulator_value.
 #include <nlohmann/json.hpp>
 
+#include "optimizers/common.hpp"
 #include "keras/ops.hpp"
 #include "keras/ops_update.hpp"
 #include "keras/optimizers.hpp"
 
 namespace keras::optimizers {
 
-namespace {
-BaseOptions named(BaseOptions b, const char* default_name) {
-  if (b.name.empty()) b.name = default_name;
-  return b;
-}
-}  // namespace
+using detail::named;
 
 Adagrad::Adagrad(AdagradOptions o)
     : Optimizer(o.learning_rate, named(o.base, "adagrad"), "Adagrad"), o_(std::move(o)) {

@@ -10,16 +10,15 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "optimizers/common.hpp"
 #include "keras/ops.hpp"
 #include "keras/optimizers.hpp"
 
 namespace keras::optimizers {
 
+using detail::named;
+
 namespace {
-BaseOptions named(BaseOptions b, const char* default_name) {
-  if (b.name.empty()) b.name = default_name;
-  return b;
-}
 
 void check_adam(const AdamOptions& o, const char* who) {
   KERAS_CHECK(o.beta_1 >= 0.0 && o.beta_1 < 1.0, ValueError, who,

@@ -17,17 +17,16 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "optimizers/common.hpp"
 #include "keras/ops.hpp"
 #include "keras/ops_update.hpp"
 #include "keras/optimizers/extra.hpp"
 
 namespace keras::optimizers {
 
+using detail::named;
+
 namespace {
-BaseOptions named(BaseOptions b, const char* default_name) {
-  if (b.name.empty()) b.name = default_name;
-  return b;
-}
 
 void check_non_negative(double v, const char* who, const char* arg) {
   KERAS_CHECK(std::isfinite(v) && v >= 0.0, ValueError, who, ": `", arg,

@@ -6,17 +6,13 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "optimizers/common.hpp"
 #include "keras/ops.hpp"
 #include "keras/optimizers.hpp"
 
 namespace keras::optimizers {
 
-namespace {
-BaseOptions named(BaseOptions b, const char* default_name) {
-  if (b.name.empty()) b.name = default_name;
-  return b;
-}
-}  // namespace
+using detail::named;
 
 SGD::SGD(SGDOptions o) : Optimizer(o.learning_rate, named(o.base, "SGD"), "SGD"), o_(std::move(o)) {
   KERAS_CHECK(std::isfinite(o_.momentum) && o_.momentum >= 0.0 && o_.momentum <= 1.0, ValueError,
